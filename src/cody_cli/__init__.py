@@ -1,0 +1,1 @@
+"""The cody command and the composition root that wires it."""

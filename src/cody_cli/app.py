@@ -1,0 +1,101 @@
+"""The cody command: `cody job ...`, `cody run` and `cody demo`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cody_cli import job_commands, render
+from cody_cli.errors import cli_errors
+from cody_cli.job_commands import create_job, run_job
+from cody_cli.options import (
+    Assistant,
+    AssistantKind,
+    Branch,
+    Command,
+    Concurrency,
+    CreatePrs,
+    Draft,
+    Json,
+    Label,
+    LogFormat,
+    LogFormatOption,
+    MaxRepos,
+    Name,
+    Prompt,
+    PromptFile,
+    Repo,
+    ReposFile,
+    Verify,
+    job_fields,
+)
+
+app = typer.Typer(
+    help="Cody Batch: apply one code change across many repositories, one pull request each.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+app.add_typer(job_commands.app, name="job")
+
+
+@app.command("run")
+@cli_errors
+def create_and_run(
+    name: Name,
+    prompt: Prompt = None,
+    prompt_file: PromptFile = None,
+    repo: Repo = None,
+    repos_file: ReposFile = None,
+    assistant: Assistant = AssistantKind.command,
+    command: Command = None,
+    verify: Verify = None,
+    create_prs: CreatePrs = True,
+    draft: Draft = False,
+    label: Label = None,
+    branch: Branch = "cody/{jobId}",
+    max_repos: MaxRepos = None,
+    concurrency: Concurrency = 1,
+    json: Json = False,
+    log_format: LogFormatOption = LogFormat.auto,
+) -> None:
+    """Create a job and run it here, in one step; prints the job's status at the end."""
+    repositories, fields = job_fields(
+        name,
+        prompt,
+        prompt_file,
+        repo,
+        repos_file,
+        assistant,
+        command,
+        verify,
+        create_prs,
+        draft,
+        label,
+        branch,
+        max_repos,
+    )
+    job = create_job(repositories, fields)
+    print(job.job_id, file=sys.stderr)
+    run_job(job.job_id, None, concurrency, log_format)
+    jobs = job_commands.container.jobs()
+    final = jobs.get(job.job_id)
+    if json:
+        render.print_json(render.job_document(final, jobs.runs(job.job_id)))
+    else:
+        render.status_table(final, jobs.runs(job.job_id))
+
+
+@app.command()
+@cli_errors
+def demo(
+    concurrency: Concurrency = 4,
+) -> None:
+    """Build sample repositories under CODY_HOME and run a real job over them."""
+    from cody_cli.demo import run_demo
+
+    run_demo(job_commands.container, concurrency)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,84 @@
+"""The composition root: the one place that knows which adapter backs which port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+from dependency_injector import containers, providers
+
+from cody_adapters.command_assistant import CommandAssistant
+from cody_adapters.git_workspace import GitPythonWorkspace
+from cody_adapters.local_artifacts import LocalArtifactStore
+from cody_adapters.local_pull_requests import LocalPullRequestHost
+from cody_adapters.sqlite_store import SqliteJobStore
+from cody_adapters.subprocess_runner import SubprocessCommandRunner
+from cody_adapters.system_clock import SystemClock
+from cody_cli.settings import Settings
+from cody_core.errors import InputError
+from cody_core.policies.allowlist import Allowlist
+from cody_core.services.job_processor import JobProcessor, WorkerSettings
+from cody_core.services.jobs import JobService
+from cody_core.services.repository_processor import ProcessorSettings, RepositoryProcessor
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _unavailable(name: str, hint: str):
+    raise InputError(f"{name} is not available in this version: {hint}")
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Singleton(Settings)
+
+    clock = providers.Singleton(SystemClock)
+    allowlist = providers.Singleton(Allowlist.parse, settings.provided.allowed_repositories)
+    secrets = providers.Callable(lambda s: s.secret_values(), settings)
+
+    store = providers.Selector(
+        settings.provided.cody_store,
+        sqlite=providers.Singleton(SqliteJobStore, settings.provided.database_path),
+        dynamodb=providers.Callable(
+            _unavailable, "CODY_STORE=dynamodb", "use CODY_STORE=sqlite for now"
+        ),
+    )
+    artifacts = providers.Singleton(
+        LocalArtifactStore, providers.Callable(lambda s: s.cody_home / "artifacts", settings)
+    )
+
+    runner = providers.Singleton(SubprocessCommandRunner, secret_values=secrets)
+    workspace = providers.Singleton(GitPythonWorkspace, settings.provided.temp_dir)
+    pull_requests = providers.Singleton(
+        LocalPullRequestHost, providers.Callable(lambda s: s.cody_home / "pulls", settings)
+    )
+
+    assistant_kind = providers.Object("command")
+    assistant = providers.Selector(
+        assistant_kind,
+        command=providers.Singleton(CommandAssistant, runner),
+        claude=providers.Callable(
+            _unavailable, "--assistant claude", "use --assistant command with --command CMD"
+        ),
+    )
+
+    jobs = providers.Factory(JobService, store, artifacts, clock, allowlist)
+    repository_processor = providers.Factory(
+        RepositoryProcessor,
+        store,
+        artifacts,
+        workspace,
+        assistant,
+        pull_requests,
+        runner,
+        clock,
+        providers.Factory(ProcessorSettings, allowlist=allowlist, secrets=secrets),
+    )
+    worker_settings = providers.Factory(
+        WorkerSettings,
+        owner=providers.Callable(worker_id),
+        lease_seconds=settings.provided.cody_lease_seconds,
+    )
+    processor = providers.Factory(JobProcessor, store, repository_processor, clock, worker_settings)

@@ -1,0 +1,204 @@
+"""`cody job ...`: create, run, inspect, cancel and retry jobs."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from cody_cli import render
+from cody_cli.container import Container
+from cody_cli.errors import EXIT_INTERRUPTED, EXIT_UNFINISHED, cli_errors
+from cody_cli.options import (
+    Assistant,
+    AssistantKind,
+    Branch,
+    Command,
+    Concurrency,
+    CreatePrs,
+    Draft,
+    Json,
+    Label,
+    LogFormat,
+    LogFormatOption,
+    MaxRepos,
+    Name,
+    Prompt,
+    PromptFile,
+    Repo,
+    ReposFile,
+    Verify,
+    job_fields,
+)
+from cody_cli.progress import progress_for
+from cody_core.models import Job
+
+app = typer.Typer(help="Create, run and inspect jobs.", no_args_is_help=True)
+container = Container()
+
+JobId = Annotated[str, typer.Argument(help="The job id `cody job create` printed.")]
+
+
+def create_job(repositories: list[str], fields: dict) -> Job:
+    return container.jobs().create(repositories, **fields)
+
+
+@app.command()
+@cli_errors
+def create(
+    name: Name,
+    prompt: Prompt = None,
+    prompt_file: PromptFile = None,
+    repo: Repo = None,
+    repos_file: ReposFile = None,
+    assistant: Assistant = AssistantKind.command,
+    command: Command = None,
+    verify: Verify = None,
+    create_prs: CreatePrs = True,
+    draft: Draft = False,
+    label: Label = None,
+    branch: Branch = "cody/{jobId}",
+    max_repos: MaxRepos = None,
+    json: Json = False,
+) -> None:
+    """Create a job and print its id."""
+    repositories, fields = job_fields(
+        name,
+        prompt,
+        prompt_file,
+        repo,
+        repos_file,
+        assistant,
+        command,
+        verify,
+        create_prs,
+        draft,
+        label,
+        branch,
+        max_repos,
+    )
+    job = create_job(repositories, fields)
+    if json:
+        render.print_json(job.to_document())
+    else:
+        print(job.job_id)
+
+
+def run_job(job_id: str, max_repos: int | None, concurrency: int, log_format: LogFormat) -> Job:
+    """Run a job in this process; exits non-zero when the job did not reach a terminal state."""
+    from cody_cli import logs
+
+    logs.configure(log_format.value, container.secrets())
+    job = container.jobs().get(job_id)
+    container.assistant_kind.override(job.assistant)
+    with progress_for(job, log_format) as on_run_done:
+        processor = container.processor(on_run_done=on_run_done)
+        with _stop_on_signals(processor.stop) as interrupted:
+            outcome = processor.run(job_id, max_repositories=max_repos, concurrency=concurrency)
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if not outcome.terminal:
+        print(f"job {job_id} is {outcome.job.status}: run it again to finish", file=sys.stderr)
+        raise typer.Exit(EXIT_UNFINISHED)
+    return outcome.job
+
+
+@contextmanager
+def _stop_on_signals(stop):
+    interrupted: list[int] = []
+
+    def handler(signum, frame):
+        interrupted.append(signum)
+        stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield interrupted
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@app.command("run")
+@cli_errors
+def run_command(
+    job_id: JobId,
+    max_repos: Annotated[
+        int | None,
+        typer.Argument(help="Process at most this many repositories (default 5; 0 = all)."),
+    ] = 5,
+    concurrency: Concurrency = 1,
+    log_format: LogFormatOption = LogFormat.auto,
+) -> None:
+    """Process a job (the AWS Batch container's command); exit 0 once the job is finished."""
+    job = run_job(job_id, max_repos or None, concurrency, log_format)
+    print(
+        f"{job.job_id} {job.status}: {job.completed_count} completed, "
+        f"{job.failed_count} failed, {job.skipped_count} skipped or cancelled"
+    )
+
+
+@app.command()
+@cli_errors
+def status(job_id: JobId, json: Json = False) -> None:
+    """Show a job and every repository's status."""
+    jobs = container.jobs()
+    job = jobs.get(job_id)
+    if json:
+        render.print_json(render.job_document(job, jobs.runs(job_id)))
+    else:
+        render.status_table(job, jobs.runs(job_id))
+
+
+@app.command("list")
+@cli_errors
+def list_jobs(json: Json = False) -> None:
+    """List jobs, newest first."""
+    jobs = container.jobs().list()
+    if json:
+        render.print_json([job.to_document() for job in jobs])
+    else:
+        render.jobs_table(jobs)
+
+
+@app.command()
+@cli_errors
+def cancel(job_id: JobId) -> None:
+    """Cancel a job: workers stop between repositories; runs not started become cancelled."""
+    print(container.jobs().cancel(job_id).status)
+
+
+@app.command()
+@cli_errors
+def retry(
+    job_id: JobId,
+    all_runs: Annotated[
+        bool, typer.Option("--all", help="Also retry skipped and cancelled runs.")
+    ] = False,
+) -> None:
+    """Put failed runs back to pending; `cody job run` then processes them."""
+    count = container.jobs().retry(job_id, include_skipped=all_runs)
+    print(f"{count} repositories back to pending")
+
+
+@app.command()
+@cli_errors
+def diff(
+    job_id: JobId,
+    repo: Annotated[str | None, typer.Option(help="Only this repository.")] = None,
+) -> None:
+    """Print the changes as a patch that `git apply` accepts."""
+    for repository, patch in container.jobs().diff(job_id, repo):
+        if repo is None:
+            print(f"# repository: {repository}")
+        sys.stdout.write(patch)
+
+
+@app.command()
+@cli_errors
+def logs(job_id: JobId, repo: Annotated[str, typer.Argument(help="The repository.")]) -> None:
+    """Print one repository's log."""
+    render.log_lines(container.jobs().run_for(job_id, repo).logs)

@@ -1,0 +1,59 @@
+"""Logging to stderr: one JSON object per line for CloudWatch, or plain text on a terminal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from cody_core.models import format_timestamp
+from cody_core.policies.secrets import redact
+
+CONTEXT_FIELDS = ("event", "jobId", "repository")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "timestamp": format_timestamp(datetime.fromtimestamp(record.created, UTC)),
+            "level": record.levelname.lower(),
+            "event": getattr(record, "event", record.name),
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS[1:]:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class RedactingFilter(logging.Filter):
+    """The last line of defence: no configured secret leaves through a log line."""
+
+    def __init__(self, secrets: Sequence[str]):
+        super().__init__()
+        self._secrets = tuple(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            record.msg = redact(record.getMessage(), self._secrets)
+            record.args = ()
+        return True
+
+
+def configure(log_format: str, secrets: Sequence[str], verbose: bool = False) -> None:
+    """`auto` means JSON unless stderr is a terminal."""
+    use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if use_json else logging.Formatter("%(levelname)s %(message)s")
+    )
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("botocore", "urllib3", "git", "httpx", "anthropic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

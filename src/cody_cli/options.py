@@ -1,0 +1,98 @@
+"""Options shared by `cody job create` and `cody run`, and how they become job fields."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cody_core.errors import InputError
+
+
+class AssistantKind(StrEnum):
+    claude = "claude"
+    command = "command"
+
+
+class LogFormat(StrEnum):
+    auto = "auto"
+    json = "json"
+    text = "text"
+
+
+Name = Annotated[str, typer.Option("--name", help="A short name for the job.")]
+Prompt = Annotated[str | None, typer.Option(help="What to change, in words.")]
+PromptFile = Annotated[Path | None, typer.Option(help="Read the prompt from this file.")]
+Repo = Annotated[
+    list[str] | None,
+    typer.Option("--repo", help="owner/name, a GitHub URL, a local path or file:// URL; repeat."),
+]
+ReposFile = Annotated[
+    Path | None, typer.Option(help="A file with one repository per line (# comments allowed).")
+]
+Assistant = Annotated[AssistantKind, typer.Option(help="Who changes the code.")]
+Command = Annotated[
+    str | None, typer.Option(help="Shell command run in each checkout (command assistant).")
+]
+Verify = Annotated[str | None, typer.Option("--verify", help="Command that checks the change.")]
+CreatePrs = Annotated[bool, typer.Option(help="Push a branch and open a pull request.")]
+Draft = Annotated[bool, typer.Option(help="Open pull requests as drafts.")]
+Label = Annotated[list[str] | None, typer.Option("--label", help="Pull request label; repeat.")]
+Branch = Annotated[str, typer.Option(help="Branch name; {jobId} is replaced.")]
+MaxRepos = Annotated[
+    int | None, typer.Option(min=1, help="Process at most this many repositories.")
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Concurrency = Annotated[int, typer.Option(min=1, max=64, help="Repositories processed at once.")]
+LogFormatOption = Annotated[LogFormat, typer.Option(help="json: one object per line on stderr.")]
+
+
+def read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}: check the path") from exc
+
+
+def job_fields(
+    name: str,
+    prompt: str | None,
+    prompt_file: Path | None,
+    repo: list[str] | None,
+    repos_file: Path | None,
+    assistant: AssistantKind,
+    command: str | None,
+    verify: str | None,
+    create_prs: bool,
+    draft: bool,
+    label: list[str] | None,
+    branch: str,
+    max_repos: int | None,
+) -> tuple[list[str], dict[str, Any]]:
+    """The repositories and the Job fields the options describe."""
+    if prompt is not None and prompt_file is not None:
+        raise InputError("give either --prompt or --prompt-file, not both")
+    if prompt_file is not None:
+        prompt = read_text(prompt_file, "prompt file")
+    repositories = list(repo or [])
+    if repos_file is not None:
+        for line in read_text(repos_file, "repositories file").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                repositories.append(line)
+    if "{jobId}" not in branch:
+        raise InputError("--branch must contain {jobId} so that every job gets its own branch")
+    return repositories, {
+        "name": name,
+        "prompt": prompt or "",
+        "assistant": assistant.value,
+        "command": command,
+        "verify_command": verify,
+        "create_pull_requests": create_prs,
+        "draft": draft,
+        "labels": tuple(label or ()),
+        "branch_template": branch,
+        "max_repositories": max_repos,
+    }

@@ -1,0 +1,55 @@
+"""Configuration from the environment and `.env`, with the batch processor's names and defaults."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The batch processor's default, claude-3-7-sonnet-20250219, has been retired by Anthropic.
+DEFAULT_CLAUDE_MODEL = "claude-sonnet-5-5"
+
+
+class Settings(BaseSettings):
+    """Every variable Cody Batch reads; field names are the variable names, lower-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    github_token: SecretStr | None = None
+    claude_api_key: SecretStr | None = None
+    claude_model: str = DEFAULT_CLAUDE_MODEL
+    claude_max_tokens: int = Field(64_000, gt=0)
+    claude_temperature: float = Field(0.5, ge=0, le=1)
+    allowed_repositories: str = "liamzdenek/*"
+    dynamodb_table_prefix: str = "cody-batch"
+    dynamodb_endpoint: str | None = None
+    aws_region: str = "us-east-1"
+    dynamodb_region: str | None = None
+    temp_dir: Path = Path(tempfile.gettempdir())
+    cody_store: Literal["sqlite", "dynamodb"] = "sqlite"
+    cody_home: Path = Path("~/.cody")
+    cody_lease_seconds: float = Field(300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        self.cody_home = self.cody_home.expanduser()
+        self.temp_dir = self.temp_dir.expanduser()
+        if self.dynamodb_region is None:
+            self.dynamodb_region = self.aws_region
+        return self
+
+    @property
+    def database_path(self) -> Path:
+        return self.cody_home / "cody.db"
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Values that must never be shown, stored or passed to repository code."""
+        values = [s.get_secret_value() for s in (self.github_token, self.claude_api_key) if s]
+        for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ANTHROPIC_API_KEY"):
+            if os.environ.get(name):
+                values.append(os.environ[name])
+        return tuple(v for v in values if v)

@@ -1,0 +1,1 @@
+"""Pure rules: references, allowlist, guardrails, error classification."""

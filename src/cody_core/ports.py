@@ -1,0 +1,198 @@
+"""The outside systems the domain talks to, as protocols that adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from cody_core.models import Job, JobStatus, RepositoryRun, RunStatus, TokenUsage
+from cody_core.policies.references import RepositoryRef
+
+
+class Clock(Protocol):
+    """Tells the time (UTC)."""
+
+    def now(self) -> datetime: ...
+
+
+class JobStore(Protocol):
+    """Jobs and their runs; every state change is a conditional write that may lose."""
+
+    def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None: ...
+
+    def get_job(self, job_id: str) -> Job | None: ...
+
+    def list_jobs(self) -> Iterator[Job]: ...
+
+    def transition_job(
+        self, job_id: str, allowed: Sequence[JobStatus], changes: dict[str, Any]
+    ) -> Job | None:
+        """Apply `changes` when the job's status is one of `allowed`; None when it is not."""
+        ...
+
+    def iter_runs(self, job_id: str) -> Iterator[RepositoryRun]:
+        """Runs in stored order (by repository name), fetched a page at a time."""
+        ...
+
+    def get_run(self, job_id: str, repository_name: str) -> RepositoryRun | None: ...
+
+    def claim_run(
+        self, job_id: str, repository_name: str, owner: str, now: datetime, lease_until: datetime
+    ) -> RepositoryRun | None:
+        """Take a pending run, or an in-progress one whose lease expired; None if another has it."""
+        ...
+
+    def renew_lease(
+        self, job_id: str, repository_name: str, owner: str, lease_until: datetime
+    ) -> bool: ...
+
+    def save_run(self, run: RepositoryRun) -> RepositoryRun | None:
+        """Write the run if the stored one has the same lease owner and version; bump the version."""
+        ...
+
+    def transition_run(
+        self,
+        job_id: str,
+        repository_name: str,
+        allowed: Sequence[RunStatus],
+        changes: dict[str, Any],
+    ) -> RepositoryRun | None:
+        """Apply `changes` to an unleased run whose status is one of `allowed`."""
+        ...
+
+
+class ArtifactStore(Protocol):
+    """Large outputs (diffs, conversations) kept outside the job store, written once."""
+
+    def put(self, job_id: str, repository_name: str, kind: str, content: bytes) -> str: ...
+
+    def get(self, ref: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Checkout:
+    repository: RepositoryRef
+    path: Path
+    default_branch: str
+    head_sha: str
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    added: int
+    removed: int
+    binary: bool = False
+
+
+@dataclass(frozen=True)
+class Diff:
+    files: tuple[FileChange, ...]
+    patch: str
+
+    @property
+    def empty(self) -> bool:
+        return not self.files
+
+    @property
+    def lines_added(self) -> int:
+        return sum(f.added for f in self.files)
+
+    @property
+    def lines_removed(self) -> int:
+        return sum(f.removed for f in self.files)
+
+
+class GitWorkspace(Protocol):
+    """Clones, branches, diffs, commits and pushes in temporary checkouts."""
+
+    def clone(self, repository: RepositoryRef) -> Checkout: ...
+
+    def create_branch(self, checkout: Checkout, branch: str) -> None: ...
+
+    def remote_branch_sha(self, checkout: Checkout, branch: str) -> str | None: ...
+
+    def diff(self, checkout: Checkout) -> Diff:
+        """Everything changed in the working tree against HEAD, untracked files included."""
+        ...
+
+    def commit(self, checkout: Checkout, message: str) -> str: ...
+
+    def push(self, checkout: Checkout, branch: str, expected_remote_sha: str | None) -> None: ...
+
+    def cleanup(self, checkout: Checkout) -> None: ...
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    exit_code: int
+    output: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class CommandRunner(Protocol):
+    """Runs a shell command in a checkout with a scrubbed environment and a timeout."""
+
+    def run(self, command: str, cwd: Path, timeout: float) -> CommandResult: ...
+
+
+@dataclass(frozen=True)
+class AssistantRequest:
+    job: Job
+    checkout: Checkout
+    should_stop: Callable[[], bool] = lambda: False
+
+
+@dataclass(frozen=True)
+class AssistantResult:
+    summary: str
+    stop_reason: str = "end_turn"
+    turns: int = 0
+    token_usage: TokenUsage = field(default_factory=TokenUsage)
+    conversation: list[dict[str, Any]] | None = None
+    output_tail: str = ""
+
+
+class CodeAssistant(Protocol):
+    """Changes the code of a checkout as the job asks."""
+
+    def change(self, request: AssistantRequest) -> AssistantResult: ...
+
+
+@dataclass(frozen=True)
+class PullRequestSpec:
+    head: str
+    base: str
+    title: str
+    body: str
+    draft: bool = False
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    url: str
+    head: str
+    base: str
+    title: str
+    body: str
+    number: int | None = None
+
+
+class PullRequestHost(Protocol):
+    """Finds, opens and updates pull requests."""
+
+    def find_open(self, repository: RepositoryRef, head: str) -> PullRequest | None: ...
+
+    def create(self, repository: RepositoryRef, spec: PullRequestSpec) -> PullRequest: ...
+
+    def update(
+        self, repository: RepositoryRef, pull_request: PullRequest, spec: PullRequestSpec
+    ) -> PullRequest: ...

