@@ -6,14 +6,14 @@ import os
 import socket
 import uuid
 
-from dependency_injector import containers, providers
-
 from cody_adapters.command_assistant import CommandAssistant
 from cody_adapters.git_workspace import GitPythonWorkspace
-from cody_adapters.local_artifacts import LocalArtifactStore
 from cody_adapters.local_pull_requests import LocalPullRequestHost
-from cody_adapters.sqlite_store import SqliteJobStore
 from cody_adapters.subprocess_runner import SubprocessCommandRunner
+from dependency_injector import containers, providers
+
+from cody_adapters.local_artifacts import LocalArtifactStore
+from cody_adapters.sqlite_store import SqliteJobStore
 from cody_adapters.system_clock import SystemClock
 from cody_cli.settings import Settings
 from cody_core.errors import InputError

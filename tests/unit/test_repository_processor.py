@@ -30,7 +30,7 @@ def test_a_change_is_recorded_committed_pushed_and_proposed():
     assert p.workspace.pushed == [(run.repository_name, run.branch, p.workspace.pushed[0][2])]
     spec = p.pull_requests.created[0][1]
     assert spec.head == run.branch and spec.base == "main"
-    assert "Rename old_call to new_call" in spec.body and "`app.py` (+1 −1)" in spec.body
+    assert "Rename old_call to new_call" in spec.body and "`app.py` (+1 -1)" in spec.body
 
 
 def test_no_change_means_no_commit_no_push_no_pull_request():

@@ -47,11 +47,11 @@ def body(job: Job, run: RepositoryRun, diff: Diff) -> str:
         "",
         run.summary or "(no summary)",
         "",
-        f"## Files changed ({len(diff.files)}, +{diff.lines_added} −{diff.lines_removed})",
+        f"## Files changed ({len(diff.files)}, +{diff.lines_added} -{diff.lines_removed})",
         "",
     ]
     for change in diff.files[:MAX_FILES_LISTED]:
-        lines.append(f"- `{change.path}` (+{change.added} −{change.removed})")
+        lines.append(f"- `{change.path}` (+{change.added} -{change.removed})")
     if len(diff.files) > MAX_FILES_LISTED:
         lines.append(f"- … and {len(diff.files) - MAX_FILES_LISTED} more")
     if run.verification is not None:

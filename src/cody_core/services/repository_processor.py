@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -213,7 +214,7 @@ class _Attempt:
         error = error.model_copy(update={"message": self.p.redact(error.message)[:2000]})
         if error.transient and self.current.attempt < self.job.max_attempts:
             return self.release(error)
-        try:
+        with contextlib.suppress(LeaseLostError):
             self.save(
                 log_message=f"failed: {error.kind}: {error.message}",
                 level="error",
@@ -222,8 +223,6 @@ class _Attempt:
                 lease_expires_at=None,
                 error=error,
             )
-        except LeaseLostError:
-            pass
         return self.current
 
     def release(self, error: RunError) -> RepositoryRun:
