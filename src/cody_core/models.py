@@ -12,7 +12,7 @@ from pydantic.alias_generators import to_camel
 
 def format_timestamp(value: datetime) -> str:
     """The JavaScript `toISOString()` form: fixed width, so stored strings sort as times do."""
-    value = value.astimezone(UTC)
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 

@@ -137,7 +137,7 @@ class JobProcessor:
     def _claimable(self, run: RepositoryRun) -> bool:
         if run.status == RunStatus.PENDING:
             return True
-        return run.lease_expires_at is None or run.lease_expires_at < self._now()
+        return run.lease_expires_at is not None and run.lease_expires_at < self._now()
 
     def _claim(self, run: RepositoryRun) -> RepositoryRun | None:
         now = self._now()

@@ -1,0 +1,274 @@
+"""JobStore on a SQLite file: one JSON document per row, conditional writes in transactions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cody_core.errors import InputError
+from cody_core.models import Job, JobStatus, Record, RepositoryRun, RunStatus, format_timestamp
+
+R = TypeVar("R", bound=Record)
+_KEYS = frozenset({"job_id", "repository_name"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_created_at ON jobs (created_at);
+CREATE TABLE IF NOT EXISTS runs (
+    job_id TEXT NOT NULL,
+    repository_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_expires_at TEXT,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (job_id, repository_name)
+);
+"""
+# Both statements take their values in the order `_run_row` gives them.
+_INSERT_RUN = (
+    "INSERT INTO runs (status, lease_owner, lease_expires_at, version, doc, job_id,"
+    " repository_name) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_RUN = (
+    "UPDATE runs SET status = ?, lease_owner = ?, lease_expires_at = ?, version = ?, doc = ?"
+    " WHERE job_id = ? AND repository_name = ?"
+)
+
+
+class SqliteJobStore:
+    """Safe to share between threads (a connection each) and between processes (WAL, locks)."""
+
+    def __init__(self, path: Path, *, page_size: int = 500, busy_timeout: float = 30.0) -> None:
+        self._path = path
+        self._page_size = page_size
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._connection().executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close every thread's connection; the store is unusable afterwards."""
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+
+    def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone():
+                raise InputError(f"job {job.job_id} already exists")
+            document = job.to_document()
+            db.execute(
+                "INSERT INTO jobs (job_id, status, created_at, doc) VALUES (?, ?, ?, ?)",
+                (job.job_id, document["status"], document["createdAt"], _dumps(document)),
+            )
+            for run in runs:
+                if run.job_id != job.job_id:
+                    raise ValueError(f"run {run.repository_name} belongs to job {run.job_id}")
+                try:
+                    db.execute(_INSERT_RUN, _run_row(run))
+                except sqlite3.IntegrityError:
+                    raise InputError(f"repository {run.repository_name} is listed twice") from None
+
+    def get_job(self, job_id: str) -> Job | None:
+        row = self._read("SELECT doc FROM jobs WHERE job_id = ?", job_id).fetchone()
+        return None if row is None else _load(Job, row[0])
+
+    def list_jobs(self) -> Iterator[Job]:
+        rows = self._read("SELECT doc FROM jobs ORDER BY created_at DESC, job_id DESC").fetchall()
+        return (_load(Job, doc) for (doc,) in rows)
+
+    def transition_job(
+        self, job_id: str, allowed: Sequence[JobStatus], changes: dict[str, Any]
+    ) -> Job | None:
+        with self._transaction() as db:
+            row = db.execute(
+                f"SELECT doc FROM jobs WHERE job_id = ? AND status IN ({_marks(allowed)})",
+                (job_id, *map(str, allowed)),
+            ).fetchone()
+            if row is None:
+                return None
+            document = _changed(_load(Job, row[0]), changes).to_document()
+            db.execute(
+                "UPDATE jobs SET status = ?, doc = ? WHERE job_id = ?",
+                (document["status"], _dumps(document), job_id),
+            )
+        return Job.model_validate(document)
+
+    def iter_runs(self, job_id: str) -> Iterator[RepositoryRun]:
+        after = ""  # every repository name sorts after the empty string
+        while True:
+            rows = self._read(
+                "SELECT repository_name, doc FROM runs WHERE job_id = ? AND repository_name > ?"
+                " ORDER BY repository_name LIMIT ?",
+                job_id,
+                after,
+                self._page_size,
+            ).fetchall()
+            yield from (_load(RepositoryRun, doc) for _, doc in rows)
+            if len(rows) < self._page_size:
+                return
+            after = rows[-1][0]
+
+    def get_run(self, job_id: str, repository_name: str) -> RepositoryRun | None:
+        row = self._read(
+            "SELECT doc FROM runs WHERE job_id = ? AND repository_name = ?", job_id, repository_name
+        ).fetchone()
+        return None if row is None else _load(RepositoryRun, row[0])
+
+    def claim_run(
+        self, job_id: str, repository_name: str, owner: str, now: datetime, lease_until: datetime
+    ) -> RepositoryRun | None:
+        def claim(run: RepositoryRun) -> RepositoryRun:
+            changes = {
+                "status": RunStatus.IN_PROGRESS,
+                "lease_owner": owner,
+                "lease_expires_at": lease_until,
+                "attempt": run.attempt + 1,
+                "version": run.version + 1,
+                "started_at": run.started_at or now,
+            }
+            return _changed(run, changes)
+
+        return self._update_run(
+            job_id,
+            repository_name,
+            "status = ? OR (status = ? AND lease_expires_at < ?)",
+            (RunStatus.PENDING.value, RunStatus.IN_PROGRESS.value, _ts(now)),
+            claim,
+        )
+
+    def renew_lease(
+        self, job_id: str, repository_name: str, owner: str, lease_until: datetime
+    ) -> bool:
+        renewed = self._update_run(
+            job_id,
+            repository_name,
+            "status = ? AND lease_owner = ?",
+            (RunStatus.IN_PROGRESS.value, owner),
+            lambda run: _changed(run, {"lease_expires_at": lease_until}),
+        )
+        return renewed is not None
+
+    def save_run(self, run: RepositoryRun) -> RepositoryRun | None:
+        row = _run_row(run.model_copy(update={"version": run.version + 1}))
+        cursor = self._connection().execute(
+            f"{_UPDATE_RUN} AND lease_owner IS ? AND version = ?",
+            (*row, run.lease_owner, run.version),
+        )
+        return _load(RepositoryRun, row[4]) if cursor.rowcount == 1 else None
+
+    def transition_run(
+        self,
+        job_id: str,
+        repository_name: str,
+        allowed: Sequence[RunStatus],
+        changes: dict[str, Any],
+    ) -> RepositoryRun | None:
+        return self._update_run(
+            job_id,
+            repository_name,
+            f"status IN ({_marks(allowed)})",
+            tuple(map(str, allowed)),
+            lambda run: _changed(run, {**changes, "version": run.version + 1}),
+        )
+
+    def _update_run(
+        self,
+        job_id: str,
+        repository_name: str,
+        condition: str,
+        parameters: tuple[Any, ...],
+        change: Callable[[RepositoryRun], RepositoryRun],
+    ) -> RepositoryRun | None:
+        with self._transaction() as db:
+            row = db.execute(
+                f"SELECT doc FROM runs WHERE job_id = ? AND repository_name = ? AND ({condition})",
+                (job_id, repository_name, *parameters),
+            ).fetchone()
+            if row is None:
+                return None
+            new_row = _run_row(change(_load(RepositoryRun, row[0])))
+            db.execute(_UPDATE_RUN, new_row)
+        return _load(RepositoryRun, new_row[4])
+
+    def _read(self, query: str, *parameters: Any) -> sqlite3.Cursor:
+        return self._connection().execute(query, parameters)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock before reading, so read-check-write cannot interleave.
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            if connection.in_transaction:  # some errors have rolled back already
+                connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves; timeout is busy_timeout.
+            connection = sqlite3.connect(
+                self._path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute("PRAGMA journal_mode = WAL")
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
+
+
+def _run_row(run: RepositoryRun) -> tuple[Any, ...]:
+    document = run.to_document()
+    return (
+        document["status"],
+        document.get("leaseOwner"),
+        document.get("leaseExpiresAt"),
+        document["version"],
+        _dumps(document),
+        run.job_id,
+        run.repository_name,
+    )
+
+
+def _changed(record: R, changes: dict[str, Any]) -> R:
+    refused = (set(changes) - set(type(record).model_fields)) | (_KEYS & set(changes))
+    if refused:
+        raise ValueError(f"cannot change {sorted(refused)}")
+    return type(record).model_validate({**record.model_dump(), **changes})
+
+
+def _load(model: type[R], document: str) -> R:
+    return model.model_validate(json.loads(document))
+
+
+def _dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _ts(value: datetime) -> str:
+    return format_timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))
