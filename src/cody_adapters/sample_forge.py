@@ -41,7 +41,7 @@ def make_bare_repo(
     return bare
 
 
-DEPRECATED_TEST = '''import unittest
+DEPRECATED_TEST = """import unittest
 
 from {module} import {function}
 
@@ -53,7 +53,7 @@ class {cls}Test(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
-'''
+"""
 
 SAMPLES = {
     "billing": ("invoice", "double", "x * 2", 4),

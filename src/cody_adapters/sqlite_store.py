@@ -57,6 +57,7 @@ class SqliteJobStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
         self._connection().executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ from cody_cli.options import (
     PromptFile,
     Repo,
     ReposFile,
+    RequireVerify,
     Verify,
     job_fields,
 )
@@ -50,6 +51,7 @@ def create_and_run(
     assistant: Assistant = AssistantKind.command,
     command: Command = None,
     verify: Verify = None,
+    require_verify: RequireVerify = False,
     create_prs: CreatePrs = True,
     draft: Draft = False,
     label: Label = None,
@@ -69,6 +71,7 @@ def create_and_run(
         assistant,
         command,
         verify,
+        require_verify,
         create_prs,
         draft,
         label,

@@ -6,14 +6,14 @@ import os
 import socket
 import uuid
 
-from cody_adapters.command_assistant import CommandAssistant
-from cody_adapters.git_workspace import GitPythonWorkspace
-from cody_adapters.local_pull_requests import LocalPullRequestHost
-from cody_adapters.subprocess_runner import SubprocessCommandRunner
 from dependency_injector import containers, providers
 
+from cody_adapters.command_assistant import CommandAssistant
+from cody_adapters.git_workspace import GitCliWorkspace
 from cody_adapters.local_artifacts import LocalArtifactStore
+from cody_adapters.local_pull_requests import LocalPullRequestHost
 from cody_adapters.sqlite_store import SqliteJobStore
+from cody_adapters.subprocess_runner import SubprocessCommandRunner
 from cody_adapters.system_clock import SystemClock
 from cody_cli.settings import Settings
 from cody_core.errors import InputError
@@ -50,7 +50,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     runner = providers.Singleton(SubprocessCommandRunner, secret_values=secrets)
-    workspace = providers.Singleton(GitPythonWorkspace, settings.provided.temp_dir)
+    workspace = providers.Singleton(GitCliWorkspace, settings.provided.temp_dir)
     pull_requests = providers.Singleton(
         LocalPullRequestHost, providers.Callable(lambda s: s.cody_home / "pulls", settings)
     )

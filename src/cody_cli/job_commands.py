@@ -30,6 +30,7 @@ from cody_cli.options import (
     PromptFile,
     Repo,
     ReposFile,
+    RequireVerify,
     Verify,
     job_fields,
 )
@@ -57,6 +58,7 @@ def create(
     assistant: Assistant = AssistantKind.command,
     command: Command = None,
     verify: Verify = None,
+    require_verify: RequireVerify = False,
     create_prs: CreatePrs = True,
     draft: Draft = False,
     label: Label = None,
@@ -74,6 +76,7 @@ def create(
         assistant,
         command,
         verify,
+        require_verify,
         create_prs,
         draft,
         label,

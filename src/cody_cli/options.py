@@ -37,6 +37,9 @@ Command = Annotated[
     str | None, typer.Option(help="Shell command run in each checkout (command assistant).")
 ]
 Verify = Annotated[str | None, typer.Option("--verify", help="Command that checks the change.")]
+RequireVerify = Annotated[
+    bool, typer.Option(help="Fail a repository whose verify command fails (else: draft PR).")
+]
 CreatePrs = Annotated[bool, typer.Option(help="Push a branch and open a pull request.")]
 Draft = Annotated[bool, typer.Option(help="Open pull requests as drafts.")]
 Label = Annotated[list[str] | None, typer.Option("--label", help="Pull request label; repeat.")]
@@ -65,6 +68,7 @@ def job_fields(
     assistant: AssistantKind,
     command: str | None,
     verify: str | None,
+    require_verify: bool,
     create_prs: bool,
     draft: bool,
     label: list[str] | None,
@@ -90,6 +94,7 @@ def job_fields(
         "assistant": assistant.value,
         "command": command,
         "verify_command": verify,
+        "require_verify_pass": require_verify,
         "create_pull_requests": create_prs,
         "draft": draft,
         "labels": tuple(label or ()),

@@ -50,7 +50,7 @@ class JobStore(Protocol):
     ) -> bool: ...
 
     def save_run(self, run: RepositoryRun) -> RepositoryRun | None:
-        """Write the run if the stored one has the same lease owner and version; bump the version."""
+        """Write the run if the stored lease owner and version match; bump the version."""
         ...
 
     def transition_run(
@@ -86,12 +86,16 @@ class FileChange:
     added: int
     removed: int
     binary: bool = False
+    old_path: str | None = None  # set for renames: a move out of a protected path is a change too
 
 
 @dataclass(frozen=True)
 class Diff:
     files: tuple[FileChange, ...]
-    patch: str
+    patch: str  # bytes that are not UTF-8 are kept as surrogate escapes
+
+    def patch_bytes(self) -> bytes:
+        return self.patch.encode("utf-8", "surrogateescape")
 
     @property
     def empty(self) -> bool:
@@ -191,7 +195,9 @@ class PullRequestHost(Protocol):
 
     def find_open(self, repository: RepositoryRef, head: str) -> PullRequest | None: ...
 
-    def create(self, repository: RepositoryRef, spec: PullRequestSpec) -> PullRequest: ...
+    def create(self, repository: RepositoryRef, spec: PullRequestSpec) -> PullRequest:
+        """Open a pull request; if one for the same head is already open, return that one."""
+        ...
 
     def update(
         self, repository: RepositoryRef, pull_request: PullRequest, spec: PullRequestSpec

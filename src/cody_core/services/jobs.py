@@ -42,6 +42,10 @@ class JobService:
 
     def create(self, repositories: Sequence[str], **fields: Any) -> Job:
         """Validate everything first, then store the job and one pending run per repository."""
+        if not str(fields.get("prompt", "")).strip():
+            raise InputError("the job has no prompt: pass --prompt TEXT or --prompt-file FILE")
+        if fields.get("assistant", "command") == "command" and not fields.get("command"):
+            raise InputError("the command assistant needs a command: pass --command CMD")
         refs = parse_references(repositories)
         if not refs:
             raise InputError("no repositories given: pass --repo REF or --repos-file FILE")
@@ -49,13 +53,9 @@ class JobService:
         if refused:
             shown = ", ".join(refused[:3]) + (" …" if len(refused) > 3 else "")
             raise InputError(
-                f"{len(refused)} repositories are outside ALLOWED_REPOSITORIES ({shown}): "
+                f"{len(refused)} of the repositories are outside ALLOWED_REPOSITORIES ({shown}): "
                 "add them or a pattern such as owner/* to ALLOWED_REPOSITORIES"
             )
-        if fields.get("assistant", "command") == "command" and not fields.get("command"):
-            raise InputError("the command assistant needs a command: pass --command CMD")
-        if not str(fields.get("prompt", "")).strip():
-            raise InputError("the job has no prompt: pass --prompt TEXT or --prompt-file FILE")
         job = Job(
             job_id=self._new_id(),
             created_at=self._clock.now(),

@@ -137,7 +137,7 @@ class _Attempt:
             changed_files=tuple(f.path for f in diff.files),
             lines_added=diff.lines_added,
             lines_removed=diff.lines_removed,
-            diff=patch if len(patch.encode()) <= INLINE_DIFF_LIMIT else None,
+            diff=patch if _inline(diff) else None,
             diff_ref=self.artifact("diff", patch),
         )
         draft = job.draft
@@ -185,7 +185,10 @@ class _Attempt:
         data = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
         run = self.current
         return self.p.artifacts.put(
-            run.job_id, run.repository_name, kind, self.p.redact(data).encode()
+            run.job_id,
+            run.repository_name,
+            kind,
+            self.p.redact(data).encode("utf-8", "surrogateescape"),
         )
 
     def save(self, log_message: str | None = None, level: str = "info", **changes: Any) -> None:
@@ -240,3 +243,11 @@ class _Attempt:
         except Exception as exc:  # store unreachable: the lease expires and another takes over
             log.warning("could not release %s: %s", self.current.repository_name, exc)
         return self.current
+
+
+def _inline(diff: Diff) -> bool:
+    """Small UTF-8 diffs are also kept on the run itself, where the dashboard reads them."""
+    try:
+        return len(diff.patch.encode()) <= INLINE_DIFF_LIMIT
+    except UnicodeEncodeError:
+        return False

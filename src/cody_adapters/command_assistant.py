@@ -1,0 +1,36 @@
+"""A code assistant that is just a shell command run in the checkout (`--command`)."""
+
+from __future__ import annotations
+
+from cody_core.errors import CodyError, InputError, TransientError
+from cody_core.ports import AssistantRequest, AssistantResult, CommandRunner
+
+_OUTPUT_TAIL = 2_000
+_ERROR_LINES = 10
+
+
+class CommandAssistant:
+    """Changes the code by running the job's command in the checkout."""
+
+    def __init__(self, runner: CommandRunner, timeout: float = 600):
+        self._runner = runner
+        self._timeout = timeout
+
+    def change(self, request: AssistantRequest) -> AssistantResult:
+        command = request.job.command
+        if not command:
+            raise InputError("the command assistant needs --command")
+        result = self._runner.run(command, request.checkout.path, self._timeout)
+        if result.timed_out:
+            raise TransientError(
+                f"`{command}` did not finish within {self._timeout:g}s", kind="timeout"
+            )
+        if result.exit_code != 0:
+            last_lines = "\n".join(result.output.splitlines()[-_ERROR_LINES:])
+            raise CodyError(
+                f"`{command}` exited with code {result.exit_code}: {last_lines}"[-_OUTPUT_TAIL:],
+                kind="command-failed",
+            )
+        return AssistantResult(
+            summary=f"ran `{command}`", output_tail=result.output[-_OUTPUT_TAIL:], turns=0
+        )

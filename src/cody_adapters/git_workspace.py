@@ -1,0 +1,284 @@
+"""Temporary git checkouts, driven through the git command line with a scrubbed environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from cody_core.errors import CodyError, NotFoundError, TransientError
+from cody_core.policies.references import RepositoryRef
+from cody_core.ports import Checkout, Diff, FileChange
+
+# Every git process: hooks never run (the assistant's commands could have written .git/hooks)
+# and paths are printed as they are rather than octal-quoted.
+_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "core.quotepath=false")
+_DROPPED = frozenset({"GITHUB_TOKEN", "GH_TOKEN", "CLAUDE_API_KEY", "XDG_CONFIG_HOME"})
+# GIT_* as well: an inherited GIT_DIR or GIT_INDEX_FILE would point git at another repository.
+_DROPPED_PREFIXES = ("ANTHROPIC_", "AWS_", "GIT_")
+_REMOVE_PASSES = 20
+_REJECTED = "[rejected]"  # what `push --porcelain` says when the lease or fast-forward fails
+
+
+@dataclass(frozen=True)
+class _Remote:
+    url: str
+    env: dict[str, str]
+
+
+class GitCliWorkspace:
+    """Clones, branches, diffs, commits and pushes local repositories in temporary checkouts.
+
+    Git runs as a subprocess rather than through GitPython: GitPython always starts a
+    command's environment from os.environ, so secrets could not be removed, and importing it
+    runs `git version`. Each checkout's .git/config is restored to its state after the clone
+    before git touches it again, so a command cannot redirect pushes with `insteadOf` or add
+    filters that would run during `git add`.
+    """
+
+    def __init__(
+        self,
+        temp_root: Path,
+        author_name: str = "Cody Batch",
+        author_email: str = "cody-batch@users.noreply.github.com",
+        timeout: float = 600,
+    ):
+        self._temp_root = Path(temp_root).absolute()
+        self._home = (
+            self._temp_root / "home"
+        )  # an empty HOME: no ~/.gitconfig, ignore or attributes
+        self._author = {
+            "GIT_AUTHOR_NAME": author_name,
+            "GIT_AUTHOR_EMAIL": author_email,
+            "GIT_COMMITTER_NAME": author_name,
+            "GIT_COMMITTER_EMAIL": author_email,
+        }
+        self._timeout = timeout
+        self._configs: dict[Path, bytes] = {}  # checkout path -> .git/config right after cloning
+
+    def clone(self, repository: RepositoryRef) -> Checkout:
+        remote = self._remote(repository)
+        self._home.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix="cody-", dir=self._temp_root))
+        try:
+            args = ["clone", "--quiet", "--depth", "1", "--single-branch", "--no-tags"]
+            result = self._run([*args, "--template=", "--", remote.url, str(path)], remote.env)
+            if result.returncode != 0:
+                raise _clone_error(repository, _tail(result))
+            head = _read_head(path / ".git")
+            if head is None:
+                raise CodyError(f"repository {repository} has no commits", kind="empty-repository")
+            self._configs[path] = (path / ".git" / "config").read_bytes()
+        except BaseException:
+            _remove_tree(path)
+            raise
+        branch, sha = head
+        return Checkout(repository, path, branch.removeprefix("refs/heads/"), sha)
+
+    def create_branch(self, checkout: Checkout, branch: str) -> None:
+        self._git(checkout, ["checkout", "--quiet", "-b", branch])
+
+    def remote_branch_sha(self, checkout: Checkout, branch: str) -> str | None:
+        remote = self._remote(checkout.repository)
+        ref = f"refs/heads/{branch}"
+        listing = self._git(checkout, ["ls-remote", "--", remote.url, ref], remote.env)
+        for line in listing.stdout.decode().splitlines():
+            sha, _, name = line.partition("\t")
+            if name == ref:  # ls-remote matches suffixes: refs/heads/x also matches .../a/x
+                return sha
+        return None
+
+    def diff(self, checkout: Checkout) -> Diff:
+        self._git(checkout, ["add", "--all"])
+        options = ["--cached", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "-M"]
+        # One process: NUL-separated numstat records, an empty record, then the patch.
+        result = self._git(checkout, ["diff", *options, "--numstat", "-z", "--patch", "HEAD"])
+        return _parse_diff(result.stdout)
+
+    def commit(self, checkout: Checkout, message: str) -> str:
+        self._git(checkout, ["add", "--all"])
+        self._git(
+            checkout,
+            ["-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message],
+        )
+        head = _read_head(checkout.path / ".git")
+        if head is None:  # pragma: no cover - git just committed, so HEAD resolves
+            raise CodyError(f"no commit in {checkout.path} after committing", kind="git")
+        return head[1]
+
+    def push(self, checkout: Checkout, branch: str, expected_remote_sha: str | None) -> None:
+        remote = self._remote(checkout.repository)
+        ref = f"refs/heads/{branch}"
+        lease = f"--force-with-lease={ref}:{expected_remote_sha or ''}"
+        args = ["push", "--porcelain", "--no-verify", lease, "--", remote.url, f"{ref}:{ref}"]
+        result = self._git(checkout, args, remote.env, check=False)
+        if result.returncode == 0:
+            return
+        if _REJECTED in result.stdout.decode(errors="replace"):
+            raise CodyError(
+                f"push of {branch} to {checkout.repository} refused: the branch moved since "
+                f"it was read (expected {expected_remote_sha or 'no branch'})",
+                kind="conflict",
+            )
+        raise CodyError(
+            f"push of {branch} to {checkout.repository} failed: {_tail(result)}", kind="git"
+        )
+
+    def cleanup(self, checkout: Checkout) -> None:
+        self._configs.pop(checkout.path, None)
+        try:
+            ours = checkout.path.resolve().parent == self._temp_root.resolve()
+        except OSError:
+            return
+        if ours and checkout.path.name.startswith("cody-"):  # never delete what clone did not make
+            _remove_tree(checkout.path)
+
+    def _remote(self, repository: RepositoryRef) -> _Remote:
+        """Where the repository lives and the environment git needs to reach it."""
+        if not repository.is_local:
+            raise CodyError(
+                f"repository {repository}: only local repositories are supported for now",
+                kind="unsupported",
+            )
+        if not os.path.exists(repository.name):
+            raise NotFoundError(f"repository {repository} not found")
+        return _Remote(f"file://{repository.name}", self._environment())
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in _DROPPED and not name.startswith(_DROPPED_PREFIXES)
+        }
+        env.update(self._author)
+        env.update(
+            HOME=str(self._home),
+            GIT_CONFIG_GLOBAL=os.devnull,
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_TERMINAL_PROMPT="0",
+            LC_ALL="C",
+            LANGUAGE="C",
+        )
+        return env
+
+    def _git(
+        self,
+        checkout: Checkout,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        *,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[bytes]:
+        self._restore_config(checkout)
+        result = self._run(args, env or self._environment(), cwd=checkout.path)
+        if check and result.returncode != 0:
+            raise CodyError(f"git {args[0]} in {checkout.path} failed: {_tail(result)}", kind="git")
+        return result
+
+    def _run(
+        self, args: list[str], env: dict[str, str], cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(
+                ["git", *_SAFE, *args],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=self._timeout,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise TransientError(
+                f"git {args[0]} took longer than {self._timeout:g}s", kind="timeout"
+            ) from error
+
+    def _restore_config(self, checkout: Checkout) -> None:
+        original = self._configs.get(checkout.path)
+        config = checkout.path / ".git" / "config"
+        if original is None or _read_or_none(config) == original:
+            return
+        descriptor, temporary = tempfile.mkstemp(dir=config.parent, prefix="config.cody-")
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(original)
+        os.replace(temporary, config)  # replaces a planted symlink instead of writing through it
+
+
+def _clone_error(repository: RepositoryRef, detail: str) -> CodyError:
+    if "does not appear to be a git repository" in detail or "not found" in detail:
+        return NotFoundError(f"repository {repository} not found: {detail}")
+    return CodyError(f"git clone of {repository} failed: {detail}", kind="git")
+
+
+def _parse_diff(output: bytes) -> Diff:
+    fields = output.split(b"\0")
+    files: list[FileChange] = []
+    index = 0
+    while index < len(fields) and fields[index]:
+        added, removed, path = fields[index].split(b"\t", 2)
+        index += 1
+        old_path = None
+        if not path:  # a rename or copy: the old path and the new path follow
+            old_path, path = fields[index], fields[index + 1]
+            index += 2
+        binary = added == b"-"
+        files.append(
+            FileChange(
+                path=os.fsdecode(path),
+                added=0 if binary else int(added),
+                removed=0 if binary else int(removed),
+                binary=binary,
+                old_path=None if old_path is None else os.fsdecode(old_path),
+            )
+        )
+    patch = b"\0".join(fields[index + 1 :]) if files else b""
+    return Diff(tuple(files), patch.decode("utf-8", errors="surrogateescape"))
+
+
+def _read_head(git_dir: Path) -> tuple[str, str] | None:
+    """(HEAD's ref, commit sha) read from the files git writes, or None when HEAD is unborn."""
+    head = (git_dir / "HEAD").read_text().strip()
+    if not head.startswith("ref: "):
+        return "HEAD", head
+    ref = head.removeprefix("ref: ")
+    loose = _read_or_none(git_dir / ref)
+    if loose is not None:
+        return ref, loose.decode().strip()
+    for line in (_read_or_none(git_dir / "packed-refs") or b"").decode().splitlines():
+        sha, _, name = line.partition(" ")
+        if name == ref:
+            return ref, sha
+    return None
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+def _tail(result: subprocess.CompletedProcess[bytes], limit: int = 1_000) -> str:
+    text = (result.stderr or result.stdout).decode("utf-8", errors="replace").strip()
+    return text[-limit:] or f"exit code {result.returncode}"
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a directory tree, making read-only directories writable on the way; never raise."""
+
+    def make_writable(_function: object, failed: str, _error: object) -> None:
+        for target in (os.path.dirname(failed), failed):
+            if os.path.isdir(target) and not os.path.islink(target):
+                with suppress(OSError):
+                    os.chmod(target, 0o700)
+
+    handler = {"onexc" if sys.version_info >= (3, 12) else "onerror": make_writable}
+    for _ in range(_REMOVE_PASSES):  # each pass opens up at least one more level of the tree
+        if not os.path.lexists(path):
+            return
+        with suppress(OSError):
+            shutil.rmtree(path, **handler)  # type: ignore[arg-type]
