@@ -34,7 +34,8 @@ def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:
         counts[run.status] += 1
         changes = "-"
         if run.were_changes_necessary is True:
-            changes = f"{len(run.changed_files)} files +{run.lines_added} -{run.lines_removed}"
+            files = len(run.changed_files)
+            changes = f"{files} file{'s' * (files != 1)} +{run.lines_added} -{run.lines_removed}"
         elif run.were_changes_necessary is False:
             changes = "none needed"
         error = f"{run.error.kind}: {run.error.message}" if run.error else ""

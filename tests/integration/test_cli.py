@@ -18,6 +18,7 @@ from forge import git
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5" * 3 + "xyz123"
 CLAUDE_KEY = "sk-ant-api03-" + "Zz9" * 12
+CREATE_WITHOUT_REPO = ("job", "create", "--name", "n", "--prompt", "p", "--command", "true")
 CODEMOD = "sed -i 's/old_call/new_call/g' app.py"
 
 
@@ -274,8 +275,7 @@ def test_secrets_appear_in_no_output_log_or_stored_byte(tmp_path, env):
             "cannot read prompt file",
         ),
         (
-            ["job", "create", "--name", "n", "--prompt", "p", "--command", "true"]
-            + ["--repo", "a/b;rm -rf /"],
+            [*CREATE_WITHOUT_REPO, "--repo", "a/b;rm -rf /"],
             "a/b;rm",
         ),
     ],

@@ -152,10 +152,11 @@ class JobProcessor:
                 job, run, should_stop=lambda: beat.lost or self._stop.is_set()
             )
         log.info(
-            "run %s",
+            "%s %s",
             done.status,
+            run.repository_name,
             extra={
-                "event": "run." + done.status,
+                "event": f"run.{done.status}",
                 "jobId": job.job_id,
                 "repository": run.repository_name,
             },
