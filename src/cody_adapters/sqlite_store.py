@@ -11,8 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cody_core.errors import InputError
-from cody_core.models import Job, JobStatus, Record, RepositoryRun, RunStatus, format_timestamp
+from cody_core.errors import InputError, TransientError
+from cody_core.models import (
+    Job,
+    JobStatus,
+    Record,
+    RepositoryRun,
+    RunStatus,
+    apply_changes,
+    format_timestamp,
+)
 
 R = TypeVar("R", bound=Record)
 _KEYS = frozenset({"job_id", "repository_name"})
@@ -102,7 +110,7 @@ class SqliteJobStore:
             ).fetchone()
             if row is None:
                 return None
-            document = _changed(_load(Job, row[0]), changes).to_document()
+            document = apply_changes(_load(Job, row[0]), changes).to_document()
             db.execute(
                 "UPDATE jobs SET status = ?, doc = ? WHERE job_id = ?",
                 (document["status"], _dumps(document), job_id),
@@ -142,7 +150,7 @@ class SqliteJobStore:
                 "version": run.version + 1,
                 "started_at": run.started_at or now,
             }
-            return _changed(run, changes)
+            return apply_changes(run, changes)
 
         return self._update_run(
             job_id,
@@ -160,7 +168,7 @@ class SqliteJobStore:
             repository_name,
             "status = ? AND lease_owner = ?",
             (RunStatus.IN_PROGRESS.value, owner),
-            lambda run: _changed(run, {"lease_expires_at": lease_until}),
+            lambda run: apply_changes(run, {"lease_expires_at": lease_until}),
         )
         return renewed is not None
 
@@ -184,7 +192,7 @@ class SqliteJobStore:
             repository_name,
             f"status IN ({_marks(allowed)})",
             tuple(map(str, allowed)),
-            lambda run: _changed(run, {**changes, "version": run.version + 1}),
+            lambda run: apply_changes(run, {**changes, "version": run.version + 1}),
         )
 
     def _update_run(
@@ -213,7 +221,10 @@ class SqliteJobStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock before reading, so read-check-write cannot interleave.
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # busy past busy_timeout: worth another attempt
+            raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
         try:
             yield connection
         except BaseException:
@@ -250,13 +261,6 @@ def _run_row(run: RepositoryRun) -> tuple[Any, ...]:
         run.job_id,
         run.repository_name,
     )
-
-
-def _changed(record: R, changes: dict[str, Any]) -> R:
-    refused = (set(changes) - set(type(record).model_fields)) | (_KEYS & set(changes))
-    if refused:
-        raise ValueError(f"cannot change {sorted(refused)}")
-    return type(record).model_validate({**record.model_dump(), **changes})
 
 
 def _load(model: type[R], document: str) -> R:

@@ -86,6 +86,10 @@ def job_fields(
             line = line.split("#", 1)[0].strip()
             if line:
                 repositories.append(line)
+    if assistant == AssistantKind.claude:
+        raise InputError(
+            "the claude assistant is not in this version yet: use --assistant command --command CMD"
+        )
     if "{jobId}" not in branch:
         raise InputError("--branch must contain {jobId} so that every job gets its own branch")
     return repositories, {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 
@@ -27,6 +27,38 @@ def _to_utc(value: Any) -> Any:
 Timestamp = Annotated[
     datetime, BeforeValidator(_to_utc), PlainSerializer(format_timestamp, return_type=str)
 ]
+
+
+def clip(text: str, max_bytes: int) -> str:
+    """Cut text to at most `max_bytes` of UTF-8, keeping the start and saying it was cut."""
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) <= max_bytes:
+        return text
+    return data[: max_bytes - 32].decode("utf-8", "ignore") + "\n… (cut to fit the store)"
+
+
+def _bounded(max_bytes: int) -> AfterValidator:
+    return AfterValidator(lambda text: text if text is None else clip(text, max_bytes))
+
+
+def _bounded_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
+    kept, used = [], 0
+    for path in paths:
+        used += len(path.encode("utf-8", "surrogateescape")) + 8
+        if used > MAX_PATHS_BYTES:
+            break
+        kept.append(path)
+    return tuple(kept)
+
+
+# Every field that can grow is bounded, so a run always fits in one 400 KB DynamoDB item;
+# anything longer lives in the artifact store.
+MAX_SUMMARY_BYTES = 16_000
+MAX_MESSAGE_BYTES = 2_000
+MAX_OUTPUT_BYTES = 4_000
+MAX_PATHS_BYTES = 64_000
+MAX_INLINE_DIFF_BYTES = 64 * 1024
+MAX_LOG_ENTRIES = 50
 
 
 class JobStatus(StrEnum):
@@ -60,6 +92,13 @@ class Record(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore"
     )
+
+    def evolve(self, **changes: Any) -> Self:
+        """A copy with `changes` applied and validated (model_copy would skip the bounds)."""
+        unknown = set(changes) - set(type(self).model_fields)
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no fields {sorted(unknown)}")
+        return type(self).model_validate({**dict(self), **changes})
 
     def to_document(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -126,23 +165,19 @@ class TokenUsage(Record):
 
 class Verification(Record):
     status: Literal["passed", "failed", "skipped"]
-    output_tail: str = ""
+    output_tail: Annotated[str, _bounded(MAX_OUTPUT_BYTES)] = ""
 
 
 class RunError(Record):
     kind: str
-    message: str
+    message: Annotated[str, _bounded(MAX_MESSAGE_BYTES)]
     transient: bool = False
 
 
 class LogEntry(Record):
     timestamp: Timestamp
     level: Literal["debug", "info", "warning", "error"] = "info"
-    message: str
-
-
-MAX_LOG_ENTRIES = 50
-MAX_LOG_MESSAGE = 4000
+    message: Annotated[str, _bounded(MAX_MESSAGE_BYTES)]
 
 
 class RepositoryRun(Record):
@@ -159,20 +194,29 @@ class RepositoryRun(Record):
     branch: str | None = None
     commit_sha: str | None = None
     pull_request_url: str | None = None
-    changed_files: tuple[str, ...] = ()
+    changed_files: Annotated[tuple[str, ...], AfterValidator(_bounded_paths)] = ()
     lines_added: int = 0
     lines_removed: int = 0
-    summary: str | None = None
+    summary: Annotated[str | None, _bounded(MAX_SUMMARY_BYTES)] = None
     token_usage: TokenUsage = Field(default_factory=TokenUsage)
     verification: Verification | None = None
     error: RunError | None = None
     logs: tuple[LogEntry, ...] = ()
-    diff: str | None = None
+    diff: Annotated[str | None, _bounded(MAX_INLINE_DIFF_BYTES)] = None
     diff_ref: str | None = None
     conversation_ref: str | None = None
 
     def with_log(self, entry: LogEntry) -> RepositoryRun:
-        """Append a log entry, keeping the newest entries and bounding each message."""
-        if len(entry.message) > MAX_LOG_MESSAGE:
-            entry = entry.model_copy(update={"message": "…" + entry.message[-MAX_LOG_MESSAGE:]})
-        return self.model_copy(update={"logs": (*self.logs, entry)[-MAX_LOG_ENTRIES:]})
+        """Append a log entry, keeping the newest entries."""
+        return self.evolve(logs=(*self.logs, entry)[-MAX_LOG_ENTRIES:])
+
+
+R = TypeVar("R", bound=Record)
+KEY_FIELDS = frozenset({"job_id", "repository_name"})
+
+
+def apply_changes(record: R, changes: dict[str, Any]) -> R:
+    """What a store's conditional update does to a record: keys stay, the rest is validated."""
+    if KEY_FIELDS & set(changes):
+        raise ValueError(f"cannot change the keys {sorted(KEY_FIELDS & set(changes))}")
+    return record.evolve(**changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
@@ -14,6 +15,7 @@ import pytest
 
 from cody_core.errors import InputError
 from cody_core.models import (
+    MAX_LOG_ENTRIES,
     Job,
     JobStatus,
     LogEntry,
@@ -425,15 +427,27 @@ class JobStoreContract:
             update={"version": 2}
         )
 
-    def test_a_one_megabyte_unicode_summary_survives_a_round_trip(self, store: JobStore) -> None:
-        summary = ("Ünïcødé ☃ 🚀 line\n" * 60_000)[:1_000_000]
-        leased = full_run("job-1", summary).model_copy(update={"status": RunStatus.IN_PROGRESS})
-        store.create_job(make_job(), [leased])
-        name = leased.repository_name
-        claimed = store.claim_run("job-1", name, "w9", T0 + 9 * LEASE, T0 + 10 * LEASE)
+    def test_the_largest_run_the_model_allows_round_trips_and_fits_one_dynamodb_item(
+        self, store: JobStore
+    ) -> None:
+        wide = "Ünïcødé ☃ 🚀 line\n" * 60_000  # a megabyte; the model keeps what fits
+        run = full_run("job-1", summary=wide).evolve(
+            status=RunStatus.IN_PROGRESS,
+            diff=wide,
+            changed_files=tuple(f"src/ü{i:05d}/" + "é" * 200 for i in range(2_000)),
+            logs=tuple(LogEntry(timestamp=T0, message=wide) for _ in range(MAX_LOG_ENTRIES)),
+            error=RunError(kind="network", message=wide),
+            verification=Verification(status="failed", output_tail=wide),
+        )
+        assert len(json.dumps(run.to_document(), ensure_ascii=False).encode()) < 350_000
+        store.create_job(make_job(), [run])
+        claimed = store.claim_run(
+            "job-1", run.repository_name, "w9", T0 + 9 * LEASE, T0 + LEASE * 10
+        )
 
-        saved = store.save_run(claimed.model_copy(update={"summary": summary[::-1]}))
+        saved = store.save_run(claimed.evolve(summary=wide[::-1]))
 
-        assert claimed.summary == summary
+        assert claimed.summary == run.summary and claimed.logs == run.logs
         assert saved is not None
-        assert store.get_run("job-1", name).summary == summary[::-1]
+        assert store.get_run("job-1", run.repository_name) == saved
+        assert saved.summary.startswith(wide[::-1][:1000])

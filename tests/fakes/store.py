@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from cody_core.errors import InputError
-from cody_core.models import Job, JobStatus, Record, RepositoryRun, RunStatus, format_timestamp
+from cody_core.models import (
+    Job,
+    JobStatus,
+    Record,
+    RepositoryRun,
+    RunStatus,
+    apply_changes,
+    format_timestamp,
+)
 
 Document = dict[str, Any]
 R = TypeVar("R", bound=Record)
@@ -70,7 +78,7 @@ class FakeJobStore:
             if document is None or document["status"] not in statuses:
                 self.refusals += 1
                 return None
-            document = _changed(Job.model_validate(document), changes).to_document()
+            document = apply_changes(Job.model_validate(document), changes).to_document()
             self._jobs[job_id] = document
             self.writes += 1
             self.transitions.append((job_id, JobStatus(document["status"])))
@@ -105,7 +113,7 @@ class FakeJobStore:
                 "version": run.version + 1,
                 "started_at": run.started_at or now,
             }
-            return _changed(run, changes)
+            return apply_changes(run, changes)
 
         claimed = self._update_run(job_id, repository_name, claimable, claim)
         if claimed is not None:
@@ -120,7 +128,7 @@ class FakeJobStore:
             return d["status"] == RunStatus.IN_PROGRESS and d.get("leaseOwner") == owner
 
         def renew(run: RepositoryRun) -> RepositoryRun:
-            return _changed(run, {"lease_expires_at": lease_until})
+            return apply_changes(run, {"lease_expires_at": lease_until})
 
         renewed = self._update_run(job_id, repository_name, leased, renew)
         return renewed is not None
@@ -148,7 +156,7 @@ class FakeJobStore:
             job_id,
             repository_name,
             lambda d: d["status"] in statuses,
-            lambda r: _changed(r, {**changes, "version": r.version + 1}),
+            lambda r: apply_changes(r, {**changes, "version": r.version + 1}),
         )
 
     def _update_run(
@@ -167,13 +175,6 @@ class FakeJobStore:
             self._runs[job_id][repository_name] = document
             self.writes += 1
         return RepositoryRun.model_validate(document)
-
-
-def _changed(record: R, changes: dict[str, Any]) -> R:
-    refused = (set(changes) - set(type(record).model_fields)) | (_KEYS & set(changes))
-    if refused:
-        raise ValueError(f"cannot change {sorted(refused)}")
-    return type(record).model_validate({**record.model_dump(), **changes})
 
 
 def _ts(value: datetime) -> str:

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from cody_core.errors import CodyError, GuardrailError, LeaseLostError
-from cody_core.models import Job, LogEntry, RepositoryRun, RunError, RunStatus, Verification
+from cody_core.models import (
+    MAX_INLINE_DIFF_BYTES,
+    Job,
+    LogEntry,
+    RepositoryRun,
+    RunError,
+    RunStatus,
+    Verification,
+)
 from cody_core.policies import pull_request_text
 from cody_core.policies.allowlist import Allowlist
 from cody_core.policies.classification import classify
@@ -32,8 +40,6 @@ from cody_core.ports import (
 )
 
 log = logging.getLogger(__name__)
-
-INLINE_DIFF_LIMIT = 64 * 1024  # the dashboard reads `diff` inline; larger ones stay artifacts
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ class _Attempt:
         )
 
     def save(self, log_message: str | None = None, level: str = "info", **changes: Any) -> None:
-        run = self.current.model_copy(update=changes)
+        run = self.current.evolve(**changes)
         if log_message:
             entry = LogEntry(
                 timestamp=self.p.clock.now(), level=level, message=self.p.redact(log_message)
@@ -214,7 +220,7 @@ class _Attempt:
         return self.current
 
     def fail(self, error: RunError) -> RepositoryRun:
-        error = error.model_copy(update={"message": self.p.redact(error.message)[:2000]})
+        error = error.evolve(message=self.p.redact(error.message))
         if error.transient and self.current.attempt < self.job.max_attempts:
             return self.release(error)
         with contextlib.suppress(LeaseLostError):
@@ -248,6 +254,6 @@ class _Attempt:
 def _inline(diff: Diff) -> bool:
     """Small UTF-8 diffs are also kept on the run itself, where the dashboard reads them."""
     try:
-        return len(diff.patch.encode()) <= INLINE_DIFF_LIMIT
+        return len(diff.patch.encode()) <= MAX_INLINE_DIFF_BYTES
     except UnicodeEncodeError:
         return False
