@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/cody demo
 
-test: $(STAMP) lint contracts
+test: $(STAMP) node_modules/.installed lint contracts
 	$(BIN)/pytest
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch node_modules/.installed
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cody_cli import job_commands, render
+from cody_cli import job_commands, render, store_commands
 from cody_cli.errors import cli_errors
 from cody_cli.job_commands import create_job, run_job
 from cody_cli.options import (
@@ -38,6 +38,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
 app.add_typer(job_commands.app, name="job")
+app.add_typer(store_commands.app, name="store")
 
 
 @app.command("run")

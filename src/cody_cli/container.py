@@ -31,6 +31,23 @@ def _unavailable(name: str, hint: str):
     raise InputError(f"{name} is not available in this version: {hint}")
 
 
+# boto3 costs a quarter of a second to import: only the commands that use AWS pay for it.
+def _dynamodb_store(settings: Settings):
+    from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client
+
+    client = dynamodb_client(settings.dynamodb_endpoint_url, settings.dynamodb_region)
+    return DynamoDbJobStore(client, settings.dynamodb_table_prefix)
+
+
+def _artifact_store(settings: Settings):
+    if not settings.cody_artifacts:
+        return LocalArtifactStore(settings.cody_home / "artifacts")
+    from cody_adapters.s3_artifacts import S3ArtifactStore, parse_s3_url, s3_client
+
+    bucket, prefix = parse_s3_url(settings.cody_artifacts)
+    return S3ArtifactStore(s3_client(settings.aws_region), bucket, prefix)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
@@ -41,13 +58,9 @@ class Container(containers.DeclarativeContainer):
     store = providers.Selector(
         settings.provided.cody_store,
         sqlite=providers.Singleton(SqliteJobStore, settings.provided.database_path),
-        dynamodb=providers.Callable(
-            _unavailable, "CODY_STORE=dynamodb", "use CODY_STORE=sqlite for now"
-        ),
+        dynamodb=providers.Singleton(_dynamodb_store, settings),
     )
-    artifacts = providers.Singleton(
-        LocalArtifactStore, providers.Callable(lambda s: s.cody_home / "artifacts", settings)
-    )
+    artifacts = providers.Singleton(_artifact_store, settings)
 
     runner = providers.Singleton(SubprocessCommandRunner, secret_values=secrets)
     workspace = providers.Singleton(GitCliWorkspace, settings.provided.temp_dir)

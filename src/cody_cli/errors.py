@@ -37,7 +37,11 @@ def cli_errors(command: Callable[P, R]) -> Callable[P, R]:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "value"
-            raise fail(f"invalid {where}: {first['msg']}") from None
+            if exc.title == "Settings":  # the field is an environment variable
+                where = where.upper()
+            raise fail(
+                f"invalid {where}: {first['msg']}: fix it in the environment or .env"
+            ) from None
         except CodyError as exc:
             code = EXIT_UNFINISHED if exc.transient else EXIT_INPUT
             raise fail(f"{exc.kind}: {exc}", code) from None

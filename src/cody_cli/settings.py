@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     cody_store: Literal["sqlite", "dynamodb"] = "sqlite"
     cody_home: Path = Path("~/.cody")
     cody_lease_seconds: float = Field(300.0, gt=0)
+    cody_artifacts: str | None = None  # s3://bucket/prefix; default: CODY_HOME/artifacts
+    aws_endpoint_url_dynamodb: str | None = None
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
@@ -41,6 +43,10 @@ class Settings(BaseSettings):
         if self.dynamodb_region is None:
             self.dynamodb_region = self.aws_region
         return self
+
+    @property
+    def dynamodb_endpoint_url(self) -> str | None:
+        return self.dynamodb_endpoint or self.aws_endpoint_url_dynamodb
 
     @property
     def database_path(self) -> Path:

@@ -451,3 +451,80 @@ class JobStoreContract:
         assert saved is not None
         assert store.get_run("job-1", run.repository_name) == saved
         assert saved.summary.startswith(wide[::-1][:1000])
+
+    # Points where a key-value store could differ from SQLite
+
+    def test_empty_ids_find_nothing_and_change_nothing(self, store: JobStore) -> None:
+        store.create_job(make_job(), make_runs("job-1", ["o/a"]))
+
+        assert store.get_job("") is None
+        assert store.get_run("", "o/a") is None
+        assert store.get_run("job-1", "") is None
+        assert list(store.iter_runs("")) == []
+        assert store.claim_run("job-1", "", "w1", T0, T0 + LEASE) is None
+        assert store.renew_lease("", "o/a", "w1", T0 + LEASE) is False
+        assert store.transition_job("", list(JobStatus), {"status": JobStatus.FAILED}) is None
+        assert store.transition_run("job-1", "", list(RunStatus), {"status": "skipped"}) is None
+
+    def test_runs_sort_by_the_utf8_bytes_of_their_names(self, store: JobStore) -> None:
+        # UTF-16 code units would put U+FF61 after the emoji; UTF-8 bytes and code points do not.
+        names = ["o/😀", "o/\uff61", "o/\ue000", "o/z", "o/é"]
+        store.create_job(make_job(), make_runs("job-1", names))
+
+        assert [r.repository_name for r in store.iter_runs("job-1")] == sorted(names)
+
+    def test_jobs_created_at_the_same_time_are_listed_by_id_descending(
+        self, store: JobStore
+    ) -> None:
+        for job_id in ["b", "c", "a"]:
+            store.create_job(make_job(job_id), [])
+
+        assert [job.job_id for job in store.list_jobs()] == ["c", "b", "a"]
+
+    def test_runs_may_come_from_a_generator(self, store: JobStore) -> None:
+        names = [f"o/r{i:02d}" for i in range(60)]
+        store.create_job(
+            make_job(), (RepositoryRun(job_id="job-1", repository_name=n) for n in names)
+        )
+
+        assert [r.repository_name for r in store.iter_runs("job-1")] == names
+
+    def test_an_unleased_run_is_saved_when_its_version_matches(self, store: JobStore) -> None:
+        store.create_job(make_job(), make_runs("job-1", ["o/a"]))
+        run = store.get_run("job-1", "o/a")
+
+        saved = store.save_run(run.evolve(summary="noted"))
+
+        assert saved == run.evolve(summary="noted", version=1)
+        assert store.save_run(run.evolve(lease_owner="w1", version=1)) is None
+        assert store.get_run("job-1", "o/a") == saved
+
+    def test_exactly_one_of_four_racing_creations_of_a_job_wins(self, store: JobStore) -> None:
+        def create(i: int) -> list[str] | None:
+            names = [f"o/w{i}-{n:02d}" for n in range(30)]
+            try:
+                store.create_job(make_job(description=f"worker {i}"), make_runs("job-1", names))
+            except InputError:
+                return None
+            return names
+
+        results = race(4, create)
+
+        winners = [names for names in results if names is not None]
+        assert len(winners) == 1
+        assert [r.repository_name for r in store.iter_runs("job-1")] == winners[0]
+        assert store.get_job("job-1").description == f"worker {results.index(winners[0])}"
+
+    def test_a_field_set_to_none_reads_back_as_none(self, store: JobStore) -> None:
+        store.create_job(make_job(error="old"), make_runs("job-1", ["o/a"]))
+        claimed = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        store.save_run(claimed.evolve(summary="s", error=RunError(kind="x", message="m")))
+
+        job = store.transition_job("job-1", [JobStatus.PENDING], {"error": None})
+        run = store.transition_run(
+            "job-1", "o/a", [RunStatus.IN_PROGRESS], {"summary": None, "error": None}
+        )
+
+        assert (job.error, store.get_job("job-1").error) == (None, None)
+        assert (run.summary, run.error) == (None, None)
+        assert store.get_run("job-1", "o/a") == run

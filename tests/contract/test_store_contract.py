@@ -12,6 +12,7 @@ pytest.register_assert_rewrite("contract.store_contract")  # must precede its im
 from cody_adapters.sqlite_store import SqliteJobStore  # noqa: E402
 from cody_core.ports import JobStore  # noqa: E402
 from contract.store_contract import JobStoreContract  # noqa: E402
+from dynalite import fresh_store, moto_store  # noqa: E402
 from fakes.store import FakeJobStore  # noqa: E402
 
 
@@ -27,3 +28,17 @@ class TestSqliteJobStore(JobStoreContract):
         store = SqliteJobStore(tmp_path / "cody.db")
         yield store
         store.close()
+
+
+class TestDynamoDbJobStoreOnMoto(JobStoreContract):
+    @pytest.fixture
+    def store(self) -> Iterator[JobStore]:
+        with moto_store() as store:
+            yield store
+
+
+class TestDynamoDbJobStoreOnDynalite(JobStoreContract):
+    @pytest.fixture
+    def store(self, dynalite: str) -> Iterator[JobStore]:
+        with fresh_store(dynalite) as store:
+            yield store
