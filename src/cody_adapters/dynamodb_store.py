@@ -280,6 +280,11 @@ class DynamoDbJobStore:
                 return None
             if code in _THROTTLING:
                 raise TransientError(f"DynamoDB throttled {operation}", kind="throttled") from error
+            if code == "ResourceNotFoundException":
+                raise InputError(
+                    f"the DynamoDB tables {self._jobs} and {self._runs} are missing: "
+                    "create them with `cody store init`"
+                ) from error
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if status >= 500:
                 raise TransientError(f"DynamoDB failed {operation}: {code}") from error

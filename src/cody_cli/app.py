@@ -85,7 +85,7 @@ def create_and_run(
     jobs = job_commands.container.jobs()
     final = jobs.get(job.job_id)
     if json:
-        render.print_json(render.job_document(final, jobs.runs(job.job_id)))
+        render.print_job_json(final, jobs.runs(job.job_id))
     else:
         render.status_table(final, jobs.runs(job.job_id))
 

@@ -151,7 +151,7 @@ def status(job_id: JobId, json: Json = False) -> None:
     jobs = container.jobs()
     job = jobs.get(job_id)
     if json:
-        render.print_json(render.job_document(job, jobs.runs(job_id)))
+        render.print_job_json(job, jobs.runs(job_id))
     else:
         render.status_table(job, jobs.runs(job_id))
 

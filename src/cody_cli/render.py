@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -19,10 +20,14 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def job_document(job: Job, runs: Iterable[RepositoryRun]) -> dict[str, Any]:
-    document = job.to_document()
-    document["repositories"] = [run.to_document() for run in runs]
-    return document
+def print_job_json(job: Job, runs: Iterable[RepositoryRun]) -> None:
+    """The job with its `repositories`, written a run at a time: a job may have 10,000."""
+    write = sys.stdout.write
+    head = json.dumps(job.to_document(), indent=2, ensure_ascii=False)
+    write(head[: head.rfind("}")].rstrip() + ',\n  "repositories": [')
+    for index, run in enumerate(runs):
+        write(("," if index else "") + "\n    " + json.dumps(run.to_document(), ensure_ascii=False))
+    write("\n  ]\n}\n")
 
 
 def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:

@@ -9,84 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from cli_support import (
+    CLAUDE_KEY,
+    CREATE_WITHOUT_REPO,
+    GITHUB_TOKEN,
+    cody,
+    create,
+    forge,
+    pull_request_files,
+    status,
+)
 from cody_adapters.sample_forge import make_bare_repo
-from cody_cli.app import app
 from cody_cli.job_commands import container
 from forge import git
-
-GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5" * 3 + "xyz123"
-CLAUDE_KEY = "sk-ant-api03-" + "Zz9" * 12
-CREATE_WITHOUT_REPO = ("job", "create", "--name", "n", "--prompt", "p", "--command", "true")
-CODEMOD = "sed -i 's/old_call/new_call/g' app.py"
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    """A CODY_HOME, a forge of bare repositories, and secrets in the environment."""
-    values = {
-        "CODY_HOME": str(tmp_path / "home"),
-        "TEMP_DIR": str(tmp_path / "tmp"),
-        "ALLOWED_REPOSITORIES": f"{tmp_path / 'forge'}/*",
-        "CODY_LEASE_SECONDS": "30",
-        "GITHUB_TOKEN": GITHUB_TOKEN,
-        "CLAUDE_API_KEY": CLAUDE_KEY,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    container.reset_singletons()
-    container.reset_override()
-    yield values
-    container.reset_singletons()
-    container.reset_override()
-
-
-def forge(tmp_path: Path, count: int, changed: int | None = None) -> list[str]:
-    """`count` repositories; the first `changed` of them contain the call the codemod renames."""
-    changed = count if changed is None else changed
-    return [
-        str(
-            make_bare_repo(
-                tmp_path / "forge",
-                f"repo-{i:02d}",
-                {"app.py": "x = old_call()\n" if i < changed else "x = 1\n", "README.md": "hi\n"},
-            )
-        )
-        for i in range(count)
-    ]
-
-
-def cody(*args: str, ok: bool = True):
-    result = CliRunner().invoke(app, list(args))
-    if ok:
-        assert result.exit_code == 0, (result.output, result.exception)
-    return result
-
-
-def create(repos: list[str], *extra: str) -> str:
-    repo_args = [arg for repo in repos for arg in ("--repo", repo)]
-    result = cody(
-        "job",
-        "create",
-        "--name",
-        "rename",
-        "--prompt",
-        "rename old_call",
-        "--command",
-        CODEMOD,
-        *repo_args,
-        *extra,
-    )
-    return result.stdout.strip()
-
-
-def status(job_id: str) -> dict:
-    return json.loads(cody("job", "status", job_id, "--json").stdout)
-
-
-def pull_request_files(env) -> list[Path]:
-    return sorted(Path(env["CODY_HOME"], "pulls").rglob("*.json"))
 
 
 def test_a_job_over_twenty_repositories_opens_one_pull_request_per_change_and_reruns_idle(

@@ -234,3 +234,21 @@ def test_temporary_checkouts_are_removed_whatever_happens(concurrency):
 
     assert p.workspace.live == []
     assert len(p.workspace.cleaned) == 6
+
+
+def test_a_run_held_by_a_dead_worker_of_a_cancelled_job_is_cancelled_when_its_lease_ends():
+    p = Pipeline()
+    names = p.repos(2)
+    job_id = p.create(names)
+    now = p.clock.now()
+    assert p.store.claim_run(job_id, names[0], "dead", now, now + timedelta(seconds=30))
+    p.jobs.cancel(job_id)
+
+    p.processor().run(job_id)
+    assert p.store.get_run(job_id, names[0]).status == RunStatus.IN_PROGRESS  # still leased
+    p.clock.advance(31)
+    outcome = p.processor().run(job_id)
+
+    assert outcome.job.status == JobStatus.CANCELLED
+    assert {r.status for r in p.store.runs(job_id)} == {RunStatus.CANCELLED}
+    assert p.workspace.cloned == []

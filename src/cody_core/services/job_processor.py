@@ -68,6 +68,8 @@ class JobProcessor:
         job = self._store.get_job(job_id)
         if job is None:
             raise NotFoundError(f"no job {job_id}: see `cody job list` for the jobs there are")
+        if job.status == JobStatus.CANCELLED:
+            self._settle_cancelled(job_id)
         if job.status.terminal:
             return RunOutcome(job, 0)
         if job.status == JobStatus.PENDING:
@@ -149,7 +151,10 @@ class JobProcessor:
     def _process(self, job: Job, run: RepositoryRun) -> RepositoryRun:
         with Heartbeat(self._store, self._clock, run, self._settings.lease_seconds) as beat:
             done = self._repositories.process(
-                job, run, should_stop=lambda: beat.lost or self._stop.is_set()
+                job,
+                run,
+                should_stop=lambda: beat.lost or self._stop.is_set(),
+                lease_expiry=lambda: beat.expires_at,
             )
         log.info(
             "%s %s",
@@ -184,7 +189,7 @@ class JobProcessor:
         if job is None:
             raise NotFoundError(f"job {job_id} disappeared while it ran")
         if job.status == JobStatus.CANCELLED:
-            cancel_pending(self._store, job_id, self._now())
+            self._settle_cancelled(job_id)
         if job.status.terminal:
             return job
         counts = Counter(run.status for run in self._store.iter_runs(job_id))
@@ -204,6 +209,17 @@ class JobProcessor:
             },
         )
         return final or self._store.get_job(job_id) or job
+
+    def _settle_cancelled(self, job_id: str) -> None:
+        """Cancel what nobody works on: pending runs, and runs whose worker died holding them."""
+        cancel_pending(self._store, job_id, self._now())
+        for run in self._store.iter_runs(job_id):
+            if run.status == RunStatus.IN_PROGRESS and self._claimable(run):
+                claimed = self._claim(run)
+                if claimed is not None:
+                    self._store.save_run(
+                        claimed.evolve(status=RunStatus.CANCELLED, completed_at=self._now())
+                    )
 
     def _now(self) -> datetime:
         return self._clock.now()

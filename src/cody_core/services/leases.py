@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cody_core.models import RepositoryRun
 from cody_core.ports import Clock, JobStore
@@ -22,11 +22,17 @@ class Heartbeat:
         self._lease_seconds = lease_seconds
         self._stopped = threading.Event()
         self._lost = threading.Event()
+        self._expires_at = run.lease_expires_at
         self._thread = threading.Thread(target=self._beat, daemon=True, name="cody-heartbeat")
 
     @property
     def lost(self) -> bool:
         return self._lost.is_set()
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """The latest renewed expiry: a save of the whole run must write this, not the old one."""
+        return self._expires_at
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -49,3 +55,4 @@ class Heartbeat:
             if not renewed:
                 self._lost.set()
                 return
+            self._expires_at = until

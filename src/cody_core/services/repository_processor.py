@@ -7,11 +7,13 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cody_core.errors import CodyError, GuardrailError, LeaseLostError
 from cody_core.models import (
     MAX_INLINE_DIFF_BYTES,
+    MAX_OUTPUT_BYTES,
     Job,
     LogEntry,
     RepositoryRun,
@@ -73,10 +75,18 @@ class RepositoryProcessor:
         self.settings = settings
 
     def process(
-        self, job: Job, run: RepositoryRun, should_stop: Callable[[], bool] = lambda: False
+        self,
+        job: Job,
+        run: RepositoryRun,
+        should_stop: Callable[[], bool] = lambda: False,
+        lease_expiry: Callable[[], datetime | None] = lambda: None,
     ) -> RepositoryRun:
-        """Run every step for a claimed run; the returned run is what the store holds."""
-        attempt = _Attempt(self, job, run)
+        """Run every step for a claimed run; the returned run is what the store holds.
+
+        `lease_expiry` gives the lease as the heartbeat last renewed it, so that saving the
+        whole run never moves the stored expiry back to what it was at claim time.
+        """
+        attempt = _Attempt(self, job, run, lease_expiry)
         try:
             if run.attempt > job.max_attempts:
                 raise CodyError(
@@ -99,10 +109,17 @@ class RepositoryProcessor:
 class _Attempt:
     """One pass over one repository; `current` is always the latest stored version of the run."""
 
-    def __init__(self, processor: RepositoryProcessor, job: Job, run: RepositoryRun):
+    def __init__(
+        self,
+        processor: RepositoryProcessor,
+        job: Job,
+        run: RepositoryRun,
+        lease_expiry: Callable[[], datetime | None],
+    ):
         self.p = processor
         self.job = job
         self.current = run
+        self.lease_expiry = lease_expiry
 
     def run(self, should_stop: Callable[[], bool]) -> RepositoryRun:
         p, job = self.p, self.job
@@ -180,9 +197,9 @@ class _Attempt:
     def verify(self, checkout: Checkout) -> Verification:
         command = self.job.verify_command or ""
         result = self.p.runner.run(command, checkout.path, self.p.settings.verify_timeout)
-        verification = Verification(
+        verification = Verification(  # redact before cutting: a cut secret is still a secret
             status="passed" if result.ok else "failed",
-            output_tail=self.p.redact(result.output[-4000:]),
+            output_tail=self.p.redact(result.output)[-MAX_OUTPUT_BYTES:],
         )
         self.save(log_message=f"verify {verification.status}", verification=verification)
         return verification
@@ -199,6 +216,9 @@ class _Attempt:
 
     def save(self, log_message: str | None = None, level: str = "info", **changes: Any) -> None:
         run = self.current.evolve(**changes)
+        renewed = self.lease_expiry()
+        if run.status == RunStatus.IN_PROGRESS and renewed is not None:
+            run = run.evolve(lease_expires_at=renewed)
         if log_message:
             entry = LogEntry(
                 timestamp=self.p.clock.now(), level=level, message=self.p.redact(log_message)

@@ -1,0 +1,28 @@
+"""Fixtures for the integration tests that run the cody command."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli_support import CLAUDE_KEY, GITHUB_TOKEN
+from cody_cli.job_commands import container
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A CODY_HOME, a forge of bare repositories, and secrets in the environment."""
+    values = {
+        "CODY_HOME": str(tmp_path / "home"),
+        "TEMP_DIR": str(tmp_path / "tmp"),
+        "ALLOWED_REPOSITORIES": f"{tmp_path / 'forge'}/*",
+        "CODY_LEASE_SECONDS": "30",
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "CLAUDE_API_KEY": CLAUDE_KEY,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    container.reset_singletons()
+    container.reset_override()
+    yield values
+    container.reset_singletons()
+    container.reset_override()
