@@ -23,8 +23,8 @@ node_modules/.installed: package.json package-lock.json
 	touch node_modules/.installed
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
@@ -34,6 +34,9 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
+
+bench: $(STAMP) node_modules/.installed
+	$(BIN)/python benchmarks/job_size.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
 from cody_adapters.dynamodb_items import (
     Expression,
@@ -291,6 +291,11 @@ class DynamoDbJobStore:
             raise
         except (ConnectionError, HTTPClientError) as error:
             raise TransientError(f"DynamoDB unreachable for {operation}: {error}") from error
+        except NoCredentialsError as error:
+            raise InputError(
+                "no AWS credentials for DynamoDB: set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
+                "or run with a role"
+            ) from error
 
 
 def _check_key(what: str, value: str, max_bytes: int) -> None:
