@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cody_core.errors import CodyError, InputError, TransientError
+from cody_core.models import Job
 from cody_core.ports import AssistantRequest, AssistantResult, CommandRunner
 
 _OUTPUT_TAIL = 2_000
@@ -15,6 +16,9 @@ class CommandAssistant:
     def __init__(self, runner: CommandRunner, timeout: float = 600):
         self._runner = runner
         self._timeout = timeout
+
+    def admit(self, job: Job) -> None:
+        """A command costs no tokens: every session may start."""
 
     def change(self, request: AssistantRequest) -> AssistantResult:
         command = request.job.command

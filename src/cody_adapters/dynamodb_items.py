@@ -19,8 +19,19 @@ _deserializer = TypeDeserializer()
 
 
 def to_item(document: dict[str, Any]) -> Item:
-    """A `Record.to_document()` as typed attribute values (it holds no None and no floats)."""
-    return {name: _serializer.serialize(value) for name, value in document.items()}
+    """A `Record.to_document()` as typed attribute values (it holds no None)."""
+    return {name: _serializer.serialize(_decimals(value)) for name, value in document.items()}
+
+
+def _decimals(value: Any) -> Any:
+    """boto3 refuses floats: DynamoDB numbers are decimal strings, so give it exactly that."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, list):
+        return [_decimals(element) for element in value]
+    if isinstance(value, dict):
+        return {key: _decimals(element) for key, element in value.items()}
+    return value
 
 
 def from_item(item: Item) -> dict[str, Any]:
@@ -92,7 +103,7 @@ class Expression:
 
     def value(self, value: Any) -> str:
         placeholder = f":v{len(self._values)}"
-        self._values[placeholder] = _serializer.serialize(value)
+        self._values[placeholder] = _serializer.serialize(_decimals(value))
         return placeholder
 
     def one_of(self, attribute: str, values: Sequence[str]) -> str:

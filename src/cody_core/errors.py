@@ -51,3 +51,9 @@ class LeaseLostError(CodyError):
 
 class CancelledError(CodyError):
     kind = "cancelled"
+
+
+class SkippedError(CodyError):
+    """Not worth doing, and not a failure: an archived repository, a spent token budget."""
+
+    kind = "skipped"

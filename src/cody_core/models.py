@@ -199,6 +199,9 @@ class RepositoryRun(Record):
     lines_removed: int = 0
     summary: Annotated[str | None, _bounded(MAX_SUMMARY_BYTES)] = None
     token_usage: TokenUsage = Field(default_factory=TokenUsage)
+    estimated_cost_usd: float | None = None
+    turns: int = 0
+    stop_reason: str | None = None
     verification: Verification | None = None
     error: RunError | None = None
     logs: tuple[LogEntry, ...] = ()

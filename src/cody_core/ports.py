@@ -152,20 +152,29 @@ class AssistantRequest:
     job: Job
     checkout: Checkout
     should_stop: Callable[[], bool] = lambda: False
+    # Runs the job's verify command in the checkout; None when the job has none.
+    verify: Callable[[], CommandResult] | None = None
 
 
 @dataclass(frozen=True)
 class AssistantResult:
     summary: str
-    stop_reason: str = "end_turn"
+    stop_reason: str = "end_turn"  # or the limit that ended the session: max_turns, timeout, ...
     turns: int = 0
     token_usage: TokenUsage = field(default_factory=TokenUsage)
+    estimated_cost_usd: float | None = None
     conversation: list[dict[str, Any]] | None = None
     output_tail: str = ""
+    # The verify command's last result when the assistant already ran it on the final state.
+    verification: CommandResult | None = None
 
 
 class CodeAssistant(Protocol):
     """Changes the code of a checkout as the job asks."""
+
+    def admit(self, job: Job) -> None:
+        """Raise SkippedError when no new session may start for this job (a spent budget)."""
+        ...
 
     def change(self, request: AssistantRequest) -> AssistantResult: ...
 

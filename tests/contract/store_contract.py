@@ -97,6 +97,9 @@ def full_run(job_id: str, summary: str = "Sümmary 🚀") -> RepositoryRun:
         lines_removed=3,
         summary=summary,
         token_usage=TokenUsage(input=1, output=2, cache_creation=3, cache_read=4),
+        estimated_cost_usd=0.1234,
+        turns=12,
+        stop_reason="max_turns",
         verification=Verification(status="failed", output_tail="FAILED ✗"),
         error=RunError(kind="network", message="tïmeout", transient=True),
         logs=(

@@ -16,6 +16,11 @@ class FakeAssistant:
         self._edit = edit or (lambda name, files: None)
         self._summary = summary
         self.requests: list[AssistantRequest] = []
+        self.refuse: Exception | None = None  # raised by admit(), e.g. a spent budget
+
+    def admit(self, job) -> None:
+        if self.refuse is not None:
+            raise self.refuse
 
     def change(self, request: AssistantRequest) -> AssistantResult:
         self.requests.append(request)

@@ -245,6 +245,7 @@ def test_items_use_the_camelcase_names_and_core_status_strings(
         "startedAt",
         "changedFiles",
         "linesAdded",
+        "turns",
         "linesRemoved",
         "tokenUsage",
         "logs",

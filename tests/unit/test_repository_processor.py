@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from cody_core.errors import SkippedError
 from cody_core.models import RunStatus
 from cody_core.ports import CommandResult
 from fakes.assistant import FakeAssistant
-from fakes.pipeline import SECRET, Pipeline
+from fakes.pipeline import SECRET, Pipeline, replace_all
 
 
 def run_one(p: Pipeline, **fields):
@@ -149,3 +151,29 @@ def test_a_remote_branch_moved_by_someone_else_is_a_conflict():
     run = p.store.get_run(job_id, names[0])
     assert run.status == RunStatus.FAILED and run.error.kind == "conflict"
     assert p.workspace.repositories[names[0]].branches[f"cody/{job_id}"] == "f" * 40
+
+
+def test_a_refused_session_skips_the_repository_before_any_clone():
+    p = Pipeline()
+    p.assistant.refuse = SkippedError("the job's token budget is spent", kind="token-budget")
+    run = run_one(p)
+
+    assert run.status == RunStatus.SKIPPED and run.error.kind == "token-budget"
+    assert p.workspace.cloned == [] and run.completed_at is not None
+
+
+def test_the_assistants_own_verify_result_is_recorded_without_running_it_again():
+    p = Pipeline()
+
+    class VerifyingAssistant(FakeAssistant):
+        def change(self, request):
+            request.verify()  # one round, as Claude would between edits
+            result = super().change(request)
+            return replace(result, verification=CommandResult(0, "checked by the assistant"))
+
+    p.assistant = VerifyingAssistant(p.workspace, replace_all("old_call", "new_call"))
+    run = run_one(p, verify_command="make check")
+
+    assert run.verification.status == "passed"
+    assert run.verification.output_tail == "checked by the assistant"
+    assert [command for command, _ in p.runner.commands] == ["make check"]

@@ -153,7 +153,7 @@ class JobProcessor:
             done = self._repositories.process(
                 job,
                 run,
-                should_stop=lambda: beat.lost or self._stop.is_set(),
+                should_stop=lambda: beat.lost or self._stopping(job.job_id),
                 lease_expiry=lambda: beat.expires_at,
             )
         log.info(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cody_core.errors import CodyError, GuardrailError, LeaseLostError
+from cody_core.errors import CodyError, GuardrailError, LeaseLostError, SkippedError
 from cody_core.models import (
     MAX_INLINE_DIFF_BYTES,
     MAX_OUTPUT_BYTES,
@@ -33,6 +33,7 @@ from cody_core.ports import (
     Checkout,
     Clock,
     CodeAssistant,
+    CommandResult,
     CommandRunner,
     Diff,
     GitWorkspace,
@@ -96,6 +97,8 @@ class RepositoryProcessor:
         except LeaseLostError:
             log.info("lease lost, leaving %s to its new owner", run.repository_name)
             return attempt.current
+        except SkippedError as exc:
+            return attempt.skip(RunError(kind=exc.kind, message=str(exc)))
         except BaseException as exc:
             if not isinstance(exc, Exception):  # interrupted: hand the run back, then stop
                 attempt.release(RunError(kind="interrupted", message="worker stopped"))
@@ -120,21 +123,28 @@ class _Attempt:
         self.job = job
         self.current = run
         self.lease_expiry = lease_expiry
+        self.verified: CommandResult | None = None
 
     def run(self, should_stop: Callable[[], bool]) -> RepositoryRun:
         p, job = self.p, self.job
         ref = parse_reference(self.current.repository_name)
         p.settings.allowlist.check(ref)
+        p.assistant.admit(job)
         checkout = p.workspace.clone(ref)
         try:
             self.save(log_message=f"cloned {checkout.default_branch} at {checkout.head_sha[:12]}")
             branch = job.branch_name()
             p.workspace.create_branch(checkout, branch)
-            result = p.assistant.change(AssistantRequest(job, checkout, should_stop))
+            verify = (lambda: self.run_verify(checkout)) if job.verify_command else None
+            result = p.assistant.change(AssistantRequest(job, checkout, should_stop, verify))
             changes: dict[str, Any] = {
                 "summary": p.redact(result.summary),
                 "token_usage": self.current.token_usage + result.token_usage,
+                "turns": result.turns,
+                "stop_reason": result.stop_reason,
+                "estimated_cost_usd": result.estimated_cost_usd,
             }
+            self.verified = result.verification
             if result.conversation is not None:
                 changes["conversation_ref"] = self.artifact("conversation", result.conversation)
             output = f"assistant finished ({result.stop_reason})"
@@ -194,9 +204,13 @@ class _Attempt:
             pull_request = p.pull_requests.update(checkout.repository, existing, spec)
         return self.finish(pull_request_url=pull_request.url)
 
-    def verify(self, checkout: Checkout) -> Verification:
+    def run_verify(self, checkout: Checkout) -> CommandResult:
         command = self.job.verify_command or ""
-        result = self.p.runner.run(command, checkout.path, self.p.settings.verify_timeout)
+        return self.p.runner.run(command, checkout.path, self.p.settings.verify_timeout)
+
+    def verify(self, checkout: Checkout) -> Verification:
+        """The assistant's last verify result on the final state if it has one, else a new run."""
+        result = self.verified or self.run_verify(checkout)
         verification = Verification(  # redact before cutting: a cut secret is still a secret
             status="passed" if result.ok else "failed",
             output_tail=self.p.redact(result.output)[-MAX_OUTPUT_BYTES:],
@@ -230,13 +244,13 @@ class _Attempt:
         self.current = saved
 
     def finish(self, **changes: Any) -> RepositoryRun:
-        self.save(
-            status=RunStatus.COMPLETED,
-            completed_at=self.p.clock.now(),
-            lease_expires_at=None,
-            error=None,
-            **changes,
-        )
+        end = {"completed_at": self.p.clock.now(), "lease_expires_at": None, "error": None}
+        self.save(**{"status": RunStatus.COMPLETED, **end, **changes})
+        return self.current
+
+    def skip(self, reason: RunError) -> RepositoryRun:
+        with contextlib.suppress(LeaseLostError):
+            self.finish(status=RunStatus.SKIPPED, error=reason, log_message=reason.message)
         return self.current
 
     def fail(self, error: RunError) -> RepositoryRun:
