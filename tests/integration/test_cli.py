@@ -84,21 +84,7 @@ def test_a_repository_outside_the_allowlist_is_refused_at_create_and_before_clon
     repos = forge(tmp_path, 2)
     outside = make_bare_repo(tmp_path / "elsewhere", "intruder", {"app.py": "old_call()\n"})
 
-    refused = cody(
-        "job",
-        "create",
-        "--name",
-        "n",
-        "--prompt",
-        "p",
-        "--command",
-        "true",
-        "--repo",
-        repos[0],
-        "--repo",
-        str(outside),
-        ok=False,
-    )
+    refused = cody(*CREATE_WITHOUT_REPO, "--repo", repos[0], "--repo", str(outside), ok=False)
     assert refused.exit_code == 2 and "outside ALLOWED_REPOSITORIES" in refused.output
     assert cody("job", "list", "--json").stdout.strip() == "[]"
 
@@ -191,18 +177,7 @@ def test_secrets_appear_in_no_output_log_or_stored_byte(tmp_path, env):
     [
         (["job", "status", "no-such-job"], "no job"),
         (
-            [
-                "job",
-                "create",
-                "--name",
-                "n",
-                "--prompt",
-                "p",
-                "--command",
-                "true",
-                "--repo",
-                "https://gitlab.com/a/b",
-            ],
+            [*CREATE_WITHOUT_REPO, "--repo", "https://gitlab.com/a/b"],
             "github.com",
         ),
         (["job", "create", "--name", "n", "--command", "true", "--repo", "acme/x"], "prompt"),
