@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cody_core.errors import CodyError, InputError, TransientError
+from cody_core.errors import CodyError, InputError, StoppedError, TransientError
 from cody_core.models import Job
 from cody_core.ports import AssistantRequest, AssistantResult, CommandRunner
 
@@ -24,7 +24,11 @@ class CommandAssistant:
         command = request.job.command
         if not command:
             raise InputError("the command assistant needs --command")
-        result = self._runner.run(command, request.checkout.path, self._timeout)
+        result = self._runner.run(
+            command, request.checkout.path, self._timeout, request.should_stop
+        )
+        if result.stopped:
+            raise StoppedError(f"`{command}` was stopped: the worker is stopping")
         if result.timed_out:
             raise TransientError(
                 f"`{command}` did not finish within {self._timeout:g}s", kind="timeout"

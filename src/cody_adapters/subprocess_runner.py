@@ -6,7 +6,8 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import IO
@@ -27,6 +28,7 @@ _REPOSITORY_LOCATION = frozenset(
         "GIT_COMMON_DIR",
     }
 )
+_POLL_SECONDS = 0.2  # how often a running command checks whether the worker is stopping
 _DRAIN_SECONDS = 5.0  # how long to wait for output from a process that escaped the group
 _REDACTED = "***"
 
@@ -43,7 +45,13 @@ class SubprocessCommandRunner:
         self._output_limit = output_limit
         self._longest_secret = max((len(s) for s in self._secrets), default=1)
 
-    def run(self, command: str, cwd: Path, timeout: float) -> CommandResult:
+    def run(
+        self,
+        command: str,
+        cwd: Path,
+        timeout: float,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> CommandResult:
         process = subprocess.Popen(
             ["/bin/sh", "-c", command],
             cwd=cwd,
@@ -57,16 +65,24 @@ class SubprocessCommandRunner:
         tail = _Tail(4 * (self._output_limit + self._longest_secret))  # up to 4 bytes a character
         reader = threading.Thread(target=tail.consume, args=(process.stdout,), daemon=True)
         reader.start()
-        timed_out = False
+        timed_out = stopped = False
+        deadline = time.monotonic() + timeout
         try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            while process.poll() is None:
+                if should_stop():
+                    stopped = True
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                with suppress(subprocess.TimeoutExpired):
+                    process.wait(min(remaining, _POLL_SECONDS))
         finally:
             _kill_group(process.pid)
             process.wait()
         reader.join(_DRAIN_SECONDS)
-        return CommandResult(process.returncode, self._render(tail), timed_out)
+        return CommandResult(process.returncode, self._render(tail), timed_out, stopped)
 
     def _environment(self) -> dict[str, str]:
         env = {

@@ -57,3 +57,10 @@ class SkippedError(CodyError):
     """Not worth doing, and not a failure: an archived repository, a spent token budget."""
 
     kind = "skipped"
+
+
+class StoppedError(CodyError):
+    """The worker is stopping (SIGTERM, cancellation, a lost lease): hand the run back."""
+
+    kind = "interrupted"
+    transient = True

@@ -135,6 +135,7 @@ class CommandResult:
     exit_code: int
     output: str
     timed_out: bool = False
+    stopped: bool = False  # killed because the worker is stopping
 
     @property
     def ok(self) -> bool:
@@ -144,7 +145,13 @@ class CommandResult:
 class CommandRunner(Protocol):
     """Runs a shell command in a checkout with a scrubbed environment and a timeout."""
 
-    def run(self, command: str, cwd: Path, timeout: float) -> CommandResult: ...
+    def run(
+        self,
+        command: str,
+        cwd: Path,
+        timeout: float,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> CommandResult: ...
 
 
 @dataclass(frozen=True)

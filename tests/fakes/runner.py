@@ -12,6 +12,8 @@ class FakeCommandRunner:
         self.result = result or CommandResult(0, "ok")
         self.commands: list[tuple[str, Path]] = []
 
-    def run(self, command: str, cwd: Path, timeout: float) -> CommandResult:
+    def run(
+        self, command: str, cwd: Path, timeout: float, should_stop=lambda: False
+    ) -> CommandResult:
         self.commands.append((command, cwd))
         return self.result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -135,3 +136,15 @@ def test_the_runner_does_not_change_the_callers_environment(tmp_path, monkeypatc
     SubprocessCommandRunner().run("true", tmp_path, timeout=10)
 
     assert os.environ["GITHUB_TOKEN"] == "still-here"
+
+
+def test_a_stopping_worker_kills_the_command_at_once(tmp_path):
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+
+    result = SubprocessCommandRunner().run(
+        "echo $$ > pid; sleep 30", tmp_path, timeout=60, should_stop=stop.is_set
+    )
+
+    assert result.stopped and not result.timed_out and not result.ok
+    assert gone_soon(int((tmp_path / "pid").read_text()))

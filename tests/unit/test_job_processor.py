@@ -12,7 +12,7 @@ from cody_core.models import JobStatus, RunStatus
 from cody_core.policies.allowlist import Allowlist
 from cody_core.policies.references import parse_reference
 from cody_core.ports import PullRequestSpec
-from fakes.pipeline import Pipeline
+from fakes.pipeline import Pipeline, replace_all
 
 
 def statuses(pipeline: Pipeline, job_id: str) -> dict[str, RunStatus]:
@@ -252,3 +252,26 @@ def test_a_run_held_by_a_dead_worker_of_a_cancelled_job_is_cancelled_when_its_le
     assert outcome.job.status == JobStatus.CANCELLED
     assert {r.status for r in p.store.runs(job_id)} == {RunStatus.CANCELLED}
     assert p.workspace.cloned == []
+
+
+def test_a_worker_told_to_stop_mid_session_hands_the_run_back_without_using_an_attempt():
+    p = Pipeline()
+    names = p.repos(2)
+    job_id = p.create(names)
+    processor = p.processor()
+
+    def stop_during_first(name, files):
+        files["app.py"] = "changed\n"
+        processor.stop()  # SIGTERM arrives while the assistant works
+
+    p.assistant._edit = stop_during_first
+    outcome = processor.run(job_id, max_repositories=None)
+
+    first = p.store.get_run(job_id, names[0])
+    assert not outcome.terminal
+    assert first.status == RunStatus.PENDING and first.attempt == 0
+    assert first.error.kind == "interrupted"
+    assert p.workspace.pushed == [] and p.workspace.live == []
+    assert p.store.get_run(job_id, names[1]).status == RunStatus.PENDING
+    p.assistant._edit = replace_all("old_call", "new_call")
+    assert p.processor(owner="w2").run(job_id, max_repositories=None).job.completed_count == 2

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cody_core.errors import CodyError, GuardrailError, LeaseLostError, SkippedError
+from cody_core.errors import (
+    CodyError,
+    GuardrailError,
+    LeaseLostError,
+    SkippedError,
+    StoppedError,
+)
 from cody_core.models import (
     MAX_INLINE_DIFF_BYTES,
     MAX_OUTPUT_BYTES,
@@ -101,7 +107,7 @@ class RepositoryProcessor:
             return attempt.skip(RunError(kind=exc.kind, message=str(exc)))
         except BaseException as exc:
             if not isinstance(exc, Exception):  # interrupted: hand the run back, then stop
-                attempt.release(RunError(kind="interrupted", message="worker stopped"))
+                attempt.fail(RunError(kind=StoppedError.kind, message="worker stopped"))
                 raise
             return attempt.fail(classify(exc))
 
@@ -124,9 +130,11 @@ class _Attempt:
         self.current = run
         self.lease_expiry = lease_expiry
         self.verified: CommandResult | None = None
+        self.should_stop: Callable[[], bool] = lambda: False
 
     def run(self, should_stop: Callable[[], bool]) -> RepositoryRun:
         p, job = self.p, self.job
+        self.should_stop = should_stop
         ref = parse_reference(self.current.repository_name)
         p.settings.allowlist.check(ref)
         p.assistant.admit(job)
@@ -151,6 +159,8 @@ class _Attempt:
             if result.output_tail:
                 output += ":\n" + result.output_tail
             self.save(log_message=output, **changes)
+            if should_stop():  # nothing leaves the checkout once the worker is told to stop
+                raise StoppedError("stopped before the change was checked and pushed")
             diff = p.workspace.diff(checkout)
             if diff.empty:
                 return self.finish(were_changes_necessary=False, changed_files=())
@@ -206,11 +216,14 @@ class _Attempt:
 
     def run_verify(self, checkout: Checkout) -> CommandResult:
         command = self.job.verify_command or ""
-        return self.p.runner.run(command, checkout.path, self.p.settings.verify_timeout)
+        timeout = self.p.settings.verify_timeout
+        return self.p.runner.run(command, checkout.path, timeout, self.should_stop)
 
     def verify(self, checkout: Checkout) -> Verification:
         """The assistant's last verify result on the final state if it has one, else a new run."""
         result = self.verified or self.run_verify(checkout)
+        if result.stopped:
+            raise StoppedError("stopped while the verify command ran")
         verification = Verification(  # redact before cutting: a cut secret is still a secret
             status="passed" if result.ok else "failed",
             output_tail=self.p.redact(result.output)[-MAX_OUTPUT_BYTES:],
@@ -255,6 +268,8 @@ class _Attempt:
 
     def fail(self, error: RunError) -> RepositoryRun:
         error = error.evolve(message=self.p.redact(error.message))
+        if error.kind == StoppedError.kind:  # not the repository's fault: the attempt is given back
+            return self.release(error, attempt=self.current.attempt - 1)
         if error.transient and self.current.attempt < self.job.max_attempts:
             return self.release(error)
         with contextlib.suppress(LeaseLostError):
@@ -268,7 +283,7 @@ class _Attempt:
             )
         return self.current
 
-    def release(self, error: RunError) -> RepositoryRun:
+    def release(self, error: RunError, attempt: int | None = None) -> RepositoryRun:
         """Back to pending so this or another worker tries again."""
         try:
             self.save(
@@ -277,6 +292,7 @@ class _Attempt:
                 status=RunStatus.PENDING,
                 lease_expires_at=None,
                 error=error,
+                attempt=self.current.attempt if attempt is None else attempt,
             )
         except LeaseLostError:
             pass
