@@ -244,6 +244,9 @@ class SqliteJobStore:
                 check_same_thread=False,
             )
             connection.execute("PRAGMA journal_mode = WAL")
+            # WAL with NORMAL survives a crash of the process; only a power loss can undo the
+            # last commits, and leases make that safe to redo.
+            connection.execute("PRAGMA synchronous = NORMAL")
             self._local.connection = connection
             with self._connections_lock:
                 self._connections.append(connection)
