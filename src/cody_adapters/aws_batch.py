@@ -1,0 +1,97 @@
+"""Submits a job's workers to AWS Batch: one container, or an array job of several."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
+
+from cody_core.errors import CodyError, InputError, TransientError
+
+MAX_WORKERS = 10_000  # the largest array job Batch accepts
+_NAME_LENGTH = 128
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+_THROTTLING = {"TooManyRequestsException", "ThrottlingException"}
+
+# The same rules as the job definition in deploy/cloudformation.yaml: `cody job run` exits 3
+# when the job is not finished and 143 when stopped by SIGTERM; both resume it. A lost host is
+# retried too; any other failure is final.
+RETRY_STRATEGY: dict[str, Any] = {
+    "attempts": 3,
+    "evaluateOnExit": [
+        {"onExitCode": "3", "action": "RETRY"},
+        {"onExitCode": "143", "action": "RETRY"},
+        {"onStatusReason": "Host EC2*", "action": "RETRY"},
+        {"onReason": "*", "action": "EXIT"},
+        {"onStatusReason": "*", "action": "EXIT"},
+    ],
+}
+
+
+def batch_client(region: str | None) -> Any:
+    """A Batch client whose standard retry mode absorbs throttling and 5xx answers."""
+    config = Config(retries={"mode": "standard", "max_attempts": 8})
+    return boto3.client("batch", region_name=region, config=config)
+
+
+def batch_job_name(job_id: str) -> str:
+    """`cody-<job id>` in the letters, digits, hyphens and underscores Batch allows, ≤ 128."""
+    return ("cody-" + _NOT_IN_NAME.sub("-", job_id).strip("-"))[:_NAME_LENGTH].rstrip("-")
+
+
+class BatchSubmitter:
+    """Submits `cody job run JOB_ID MAX_REPOS` to a job queue: one container per worker."""
+
+    def __init__(self, client: Any, job_queue: str, job_definition: str) -> None:
+        if not job_queue or not job_definition:
+            raise InputError(
+                "submitting to AWS Batch needs BATCH_JOB_QUEUE and BATCH_JOB_DEFINITION"
+            )
+        self._client = client
+        self._job_queue = job_queue
+        self._job_definition = job_definition
+
+    def submit(self, job_id: str, workers: int, max_repositories: int | None) -> str:
+        """The Batch job id; `workers` > 1 becomes an array job whose children share the job."""
+        if not 1 <= workers <= MAX_WORKERS:
+            raise InputError(f"workers must be 1 to {MAX_WORKERS}, not {workers}")
+        if max_repositories is not None and max_repositories < 0:
+            raise InputError(f"max repositories must be 0 (all) or more, not {max_repositories}")
+        request: dict[str, Any] = {
+            "jobName": batch_job_name(job_id),
+            "jobQueue": self._job_queue,
+            "jobDefinition": self._job_definition,
+            "parameters": {"jobId": job_id, "maxRepositories": str(max_repositories or 0)},
+            "retryStrategy": RETRY_STRATEGY,
+        }
+        if workers > 1:
+            request["arrayProperties"] = {"size": workers}
+        try:
+            return self._client.submit_job(**request)["jobId"]
+        except ClientError as error:
+            raise _translate(error, job_id) from error
+        except NoCredentialsError as error:
+            raise InputError(
+                "no AWS credentials for AWS Batch: set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
+                "or run with a role"
+            ) from error
+        except (ConnectionError, HTTPClientError) as error:
+            raise TransientError(
+                f"AWS Batch unreachable submitting job {job_id}: {error}"
+            ) from error
+
+
+def _translate(error: ClientError, job_id: str) -> CodyError:
+    code = error.response.get("Error", {}).get("Code", "")
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    message = f"AWS Batch refused job {job_id}: {error}"
+    if code in _THROTTLING or status == 429:
+        return TransientError(message, kind="throttled")
+    if code == "ServerException" or status >= 500:
+        return TransientError(message, kind="server-error")
+    if code == "ClientException":  # an unknown queue or job definition, a bad request
+        return InputError(f"{message} (check BATCH_JOB_QUEUE and BATCH_JOB_DEFINITION)")
+    return CodyError(message)
