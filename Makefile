@@ -25,6 +25,8 @@ node_modules/.installed: package.json package-lock.json
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/cfn-lint deploy/cloudformation.yaml
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
@@ -37,6 +39,7 @@ integration: $(STAMP)
 
 bench: $(STAMP) node_modules/.installed
 	$(BIN)/python benchmarks/job_size.py
+	$(BIN)/python benchmarks/pipeline.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -10,19 +11,45 @@ import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from cody_core.errors import CodyError, NotFoundError, TransientError
+from cody_core.errors import CodyError, InputError, NotFoundError, SkippedError, TransientError
 from cody_core.policies.references import RepositoryRef
+from cody_core.policies.secrets import REDACTED
 from cody_core.ports import Checkout, Diff, FileChange
 
 # Every git process: hooks never run (the assistant's commands could have written .git/hooks)
 # and paths are printed as they are rather than octal-quoted.
 _SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "core.quotepath=false")
-_DROPPED = frozenset({"GITHUB_TOKEN", "GH_TOKEN", "CLAUDE_API_KEY", "XDG_CONFIG_HOME"})
+_DROPPED = frozenset(
+    {"GITHUB_TOKEN", "GH_TOKEN", "CLAUDE_API_KEY", "XDG_CONFIG_HOME", "SSH_ASKPASS"}
+)
 # GIT_* as well: an inherited GIT_DIR or GIT_INDEX_FILE would point git at another repository.
 _DROPPED_PREFIXES = ("ANTHROPIC_", "AWS_", "GIT_")
 _REMOVE_PASSES = 20
 _REJECTED = "[rejected]"  # what `push --porcelain` says when the lease or fast-forward fails
+# What git prints when the server refused our credentials (it would prompt, but may not).
+_AUTH_FAILURES = (
+    "authentication failed",
+    "could not read username",
+    "could not read password",
+    "terminal prompts disabled",
+    "returned error: 401",
+    "returned error: 403",
+    "permission to",
+)
+_NETWORK_FAILURES = (
+    "could not resolve host",
+    "failed to connect",
+    "connection refused",
+    "connection timed out",
+    "operation timed out",
+    "connection reset",
+    "rpc failed",
+    "early eof",
+    "returned error: 5",
+    "the remote end hung up unexpectedly",
+)
 
 
 @dataclass(frozen=True)
@@ -32,13 +59,19 @@ class _Remote:
 
 
 class GitCliWorkspace:
-    """Clones, branches, diffs, commits and pushes local repositories in temporary checkouts.
+    """Clones, branches, diffs, commits and pushes in temporary checkouts of local or GitHub
+    repositories.
 
     Git runs as a subprocess rather than through GitPython: GitPython always starts a
     command's environment from os.environ, so secrets could not be removed, and importing it
     runs `git version`. Each checkout's .git/config is restored to its state after the clone
     before git touches it again, so a command cannot redirect pushes with `insteadOf` or add
     filters that would run during `git add`.
+
+    The GitHub token reaches only the git processes that talk to the server, as an
+    `http.<server>/.extraHeader` set through GIT_CONFIG_* variables of their environment: it is
+    never in a URL, a command line, .git/config or any other file, and git's error text is
+    redacted before it goes into an error.
     """
 
     def __init__(
@@ -47,8 +80,17 @@ class GitCliWorkspace:
         author_name: str = "Cody Batch",
         author_email: str = "cody-batch@users.noreply.github.com",
         timeout: float = 600,
+        *,
+        github_server_url: str = "https://github.com",
+        token: str | None = None,
     ):
         self._temp_root = Path(temp_root).absolute()
+        self._server = _server_url(github_server_url)
+        self._token = token or None
+        # The header actions/checkout sends too: basic auth with x-access-token as the user.
+        credential = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        self._auth_header = f"Authorization: Basic {credential}"
+        self._secrets = (self._auth_header, credential, token) if token else ()
         self._home = (
             self._temp_root / "home"
         )  # an empty HOME: no ~/.gitconfig, ignore or attributes
@@ -69,7 +111,7 @@ class GitCliWorkspace:
             args = ["clone", "--quiet", "--depth", "1", "--single-branch", "--no-tags"]
             result = self._run([*args, "--template=", "--", remote.url, str(path)], remote.env)
             if result.returncode != 0:
-                raise _clone_error(repository, _tail(result))
+                raise _remote_error(f"git clone of {repository}", self._tail(result))
             head = _read_head(path / ".git")
             if head is None:
                 raise CodyError(f"repository {repository} has no commits", kind="empty-repository")
@@ -86,7 +128,9 @@ class GitCliWorkspace:
     def remote_branch_sha(self, checkout: Checkout, branch: str) -> str | None:
         remote = self._remote(checkout.repository)
         ref = f"refs/heads/{branch}"
-        listing = self._git(checkout, ["ls-remote", "--", remote.url, ref], remote.env)
+        listing = self._git(checkout, ["ls-remote", "--", remote.url, ref], remote.env, check=False)
+        if listing.returncode != 0:
+            raise _remote_error(f"git ls-remote of {checkout.repository}", self._tail(listing))
         for line in listing.stdout.decode().splitlines():
             sha, _, name = line.partition("\t")
             if name == ref:  # ls-remote matches suffixes: refs/heads/x also matches .../a/x
@@ -125,9 +169,7 @@ class GitCliWorkspace:
                 f"it was read (expected {expected_remote_sha or 'no branch'})",
                 kind="conflict",
             )
-        raise CodyError(
-            f"push of {branch} to {checkout.repository} failed: {_tail(result)}", kind="git"
-        )
+        raise _remote_error(f"push of {branch} to {checkout.repository}", self._tail(result))
 
     def cleanup(self, checkout: Checkout) -> None:
         self._configs.pop(checkout.path, None)
@@ -140,14 +182,22 @@ class GitCliWorkspace:
 
     def _remote(self, repository: RepositoryRef) -> _Remote:
         """Where the repository lives and the environment git needs to reach it."""
-        if not repository.is_local:
-            raise CodyError(
-                f"repository {repository}: only local repositories are supported for now",
-                kind="unsupported",
+        if repository.is_local:
+            if not os.path.exists(repository.name):
+                raise NotFoundError(f"repository {repository} not found")
+            return _Remote(f"file://{repository.name}", self._environment())
+        if self._token is None:
+            raise InputError(
+                f"GITHUB_TOKEN is not set: it is needed to clone and push {repository}; "
+                "set it to a token that may push to the repository"
             )
-        if not os.path.exists(repository.name):
-            raise NotFoundError(f"repository {repository} not found")
-        return _Remote(f"file://{repository.name}", self._environment())
+        env = self._environment()
+        env.update(
+            GIT_CONFIG_COUNT="1",
+            GIT_CONFIG_KEY_0=f"http.{self._server}/.extraHeader",
+            GIT_CONFIG_VALUE_0=self._auth_header,
+        )
+        return _Remote(f"{self._server}/{repository.name}.git", env)
 
     def _environment(self) -> dict[str, str]:
         env = {
@@ -177,8 +227,17 @@ class GitCliWorkspace:
         self._restore_config(checkout)
         result = self._run(args, env or self._environment(), cwd=checkout.path)
         if check and result.returncode != 0:
-            raise CodyError(f"git {args[0]} in {checkout.path} failed: {_tail(result)}", kind="git")
+            raise CodyError(
+                f"git {args[0]} in {checkout.path} failed: {self._tail(result)}", kind="git"
+            )
         return result
+
+    def _tail(self, result: subprocess.CompletedProcess[bytes], limit: int = 1_000) -> str:
+        """The end of git's error text, redacted before it is cut: a cut secret is still one."""
+        text = (result.stderr or result.stdout).decode("utf-8", errors="replace")
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text.strip()[-limit:] or f"exit code {result.returncode}"
 
     def _run(
         self, args: list[str], env: dict[str, str], cwd: Path | None = None
@@ -208,10 +267,34 @@ class GitCliWorkspace:
         os.replace(temporary, config)  # replaces a planted symlink instead of writing through it
 
 
-def _clone_error(repository: RepositoryRef, detail: str) -> CodyError:
-    if "does not appear to be a git repository" in detail or "not found" in detail:
-        return NotFoundError(f"repository {repository} not found: {detail}")
-    return CodyError(f"git clone of {repository} failed: {detail}", kind="git")
+def _server_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username:
+        raise InputError(
+            f"GITHUB_SERVER_URL {url!r} must be an http(s) URL without credentials, "
+            "such as https://github.com"
+        )
+    return url.rstrip("/")
+
+
+def _remote_error(action: str, detail: str) -> CodyError:
+    """The error for git failing to reach a remote, by what its (redacted) text says."""
+    lowered = detail.lower()
+    if "archived" in lowered and "read-only" in lowered:
+        return SkippedError(
+            f"{action} refused: the repository is archived: {detail}", kind="archived"
+        )
+    if any(sign in lowered for sign in _AUTH_FAILURES):
+        return CodyError(
+            f"{action} was refused: check that GITHUB_TOKEN is valid and may read and push "
+            f"the repository: {detail}",
+            kind="auth",
+        )
+    if "does not appear to be a git repository" in lowered or "not found" in lowered:
+        return NotFoundError(f"{action} failed: repository not found: {detail}")
+    if any(sign in lowered for sign in _NETWORK_FAILURES):
+        return TransientError(f"{action} failed: {detail}")
+    return CodyError(f"{action} failed: {detail}", kind="git")
 
 
 def _parse_diff(output: bytes) -> Diff:
@@ -260,11 +343,6 @@ def _read_or_none(path: Path) -> bytes | None:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-
-
-def _tail(result: subprocess.CompletedProcess[bytes], limit: int = 1_000) -> str:
-    text = (result.stderr or result.stdout).decode("utf-8", errors="replace").strip()
-    return text[-limit:] or f"exit code {result.returncode}"
 
 
 def _remove_tree(path: Path) -> None:

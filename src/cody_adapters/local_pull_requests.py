@@ -32,6 +32,9 @@ class LocalPullRequestHost:
     def __init__(self, root: Path):
         self._root = Path(root)
 
+    def check_repository(self, repository: RepositoryRef) -> None:
+        """Every local repository that exists can take a pull request."""
+
     def find_open(self, repository: RepositoryRef, head: str) -> PullRequest | None:
         record = _read(self._file(repository, head))
         if record is None or record.get("state") != "open":

@@ -12,6 +12,7 @@ from cody_adapters.command_assistant import CommandAssistant
 from cody_adapters.git_workspace import GitCliWorkspace
 from cody_adapters.local_artifacts import LocalArtifactStore
 from cody_adapters.local_pull_requests import LocalPullRequestHost
+from cody_adapters.pull_request_router import RoutingPullRequestHost
 from cody_adapters.sqlite_store import SqliteJobStore
 from cody_adapters.subprocess_runner import SubprocessCommandRunner
 from cody_adapters.system_clock import SystemClock
@@ -21,6 +22,7 @@ from cody_core.policies.allowlist import Allowlist
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
 from cody_core.services.jobs import JobService
 from cody_core.services.repository_processor import ProcessorSettings, RepositoryProcessor
+from cody_core.services.submission import JobSubmission
 
 
 def worker_id() -> str:
@@ -39,6 +41,16 @@ def _dynamodb_store(settings: Settings):
     return DynamoDbJobStore(client, settings.dynamodb_table_prefix)
 
 
+def _github_pull_requests(settings: Settings):
+    if settings.github_token_value is None:
+        return None
+    from cody_adapters.github_pull_requests import GitHubPullRequestHost, github_client
+
+    return GitHubPullRequestHost(
+        github_client(settings.github_token_value, settings.github_api_url)
+    )
+
+
 def _artifact_store(settings: Settings):
     if not settings.cody_artifacts:
         return LocalArtifactStore(settings.cody_home / "artifacts")
@@ -46,6 +58,18 @@ def _artifact_store(settings: Settings):
 
     bucket, prefix = parse_s3_url(settings.cody_artifacts)
     return S3ArtifactStore(s3_client(settings.aws_region), bucket, prefix)
+
+
+def _batch_submitter(settings: Settings):
+    from cody_adapters.aws_batch import BatchSubmitter, batch_client
+
+    missing = [
+        n for n in ("BATCH_JOB_QUEUE", "BATCH_JOB_DEFINITION") if not getattr(settings, n.lower())
+    ]
+    if missing:
+        raise InputError(f"{' and '.join(missing)} must be set to submit to AWS Batch")
+    client = batch_client(settings.aws_region)
+    return BatchSubmitter(client, settings.batch_job_queue, settings.batch_job_definition)
 
 
 class Container(containers.DeclarativeContainer):
@@ -63,9 +87,20 @@ class Container(containers.DeclarativeContainer):
     artifacts = providers.Singleton(_artifact_store, settings)
 
     runner = providers.Singleton(SubprocessCommandRunner, secret_values=secrets)
-    workspace = providers.Singleton(GitCliWorkspace, settings.provided.temp_dir)
+    workspace = providers.Singleton(
+        GitCliWorkspace,
+        settings.provided.temp_dir,
+        author_name=settings.provided.git_author_name,
+        author_email=settings.provided.git_author_email,
+        github_server_url=settings.provided.github_server_url,
+        token=settings.provided.github_token_value,
+    )
     pull_requests = providers.Singleton(
-        LocalPullRequestHost, providers.Callable(lambda s: s.cody_home / "pulls", settings)
+        RoutingPullRequestHost,
+        local=providers.Singleton(
+            LocalPullRequestHost, providers.Callable(lambda s: s.cody_home / "pulls", settings)
+        ),
+        github=providers.Factory(_github_pull_requests, settings).provider,
     )
 
     assistant_kind = providers.Object("command")
@@ -78,6 +113,9 @@ class Container(containers.DeclarativeContainer):
     )
 
     jobs = providers.Factory(JobService, store, artifacts, clock, allowlist)
+    submission = providers.Factory(
+        JobSubmission, store, providers.Singleton(_batch_submitter, settings)
+    )
     repository_processor = providers.Factory(
         RepositoryProcessor,
         store,

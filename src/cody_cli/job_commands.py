@@ -146,6 +146,28 @@ def run_command(
 
 @app.command()
 @cli_errors
+def submit(
+    job_id: JobId,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=10_000, help="Containers at once; more than 1 is an array job."),
+    ] = 1,
+    max_repos: Annotated[
+        int | None,
+        typer.Option("--max-repos", min=0, help="At most this many repositories (0: all)."),
+    ] = None,
+    json: Json = False,
+) -> None:
+    """Submit the job to AWS Batch (BATCH_JOB_QUEUE, BATCH_JOB_DEFINITION); print its Batch id."""
+    job = container.submission().submit(job_id, workers, max_repos)
+    if json:
+        render.print_json(job.to_document())
+    else:
+        print(job.batch_job_id)
+
+
+@app.command()
+@cli_errors
 def status(job_id: JobId, json: Json = False) -> None:
     """Show a job and every repository's status."""
     jobs = container.jobs()

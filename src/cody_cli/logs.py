@@ -55,5 +55,5 @@ def configure(log_format: str, secrets: Sequence[str], verbose: bool = False) ->
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("botocore", "urllib3", "git", "httpx", "anthropic"):
+    for noisy in ("botocore", "urllib3", "github", "httpx", "anthropic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

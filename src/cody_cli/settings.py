@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 from pathlib import Path
@@ -20,6 +21,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
     github_token: SecretStr | None = None
+    github_server_url: str = "https://github.com"  # GitHub's own names; GHES users set both
+    github_api_url: str = "https://api.github.com"
+    git_author_name: str = "Cody Batch"
+    git_author_email: str = "cody-batch@users.noreply.github.com"
     claude_api_key: SecretStr | None = None
     claude_model: str = DEFAULT_CLAUDE_MODEL
     claude_max_tokens: int = Field(64_000, gt=0)
@@ -35,6 +40,8 @@ class Settings(BaseSettings):
     cody_lease_seconds: float = Field(300.0, gt=0)
     cody_artifacts: str | None = None  # s3://bucket/prefix; default: CODY_HOME/artifacts
     aws_endpoint_url_dynamodb: str | None = None
+    batch_job_queue: str | None = None
+    batch_job_definition: str | None = None
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
@@ -52,9 +59,16 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         return self.cody_home / "cody.db"
 
+    @property
+    def github_token_value(self) -> str | None:
+        return self.github_token.get_secret_value() if self.github_token else None
+
     def secret_values(self) -> tuple[str, ...]:
         """Values that must never be shown, stored or passed to repository code."""
         values = [s.get_secret_value() for s in (self.github_token, self.claude_api_key) if s]
+        if self.github_token_value:  # the form git sends it in: basic auth as x-access-token
+            basic = f"x-access-token:{self.github_token_value}".encode()
+            values.append(base64.b64encode(basic).decode())
         for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ANTHROPIC_API_KEY"):
             if os.environ.get(name):
                 values.append(os.environ[name])

@@ -139,6 +139,7 @@ class Job(Record):
     max_lines_changed: int = 20_000
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     error: str | None = None
+    batch_job_id: str | None = None
 
     def branch_name(self) -> str:
         return self.branch_template.replace("{jobId}", self.job_id)

@@ -209,6 +209,10 @@ class PullRequest:
 class PullRequestHost(Protocol):
     """Finds, opens and updates pull requests."""
 
+    def check_repository(self, repository: RepositoryRef) -> None:
+        """Raise before any work when the repository is archived, missing or not visible."""
+        ...
+
     def find_open(self, repository: RepositoryRef, head: str) -> PullRequest | None: ...
 
     def create(self, repository: RepositoryRef, spec: PullRequestSpec) -> PullRequest:
@@ -218,3 +222,9 @@ class PullRequestHost(Protocol):
     def update(
         self, repository: RepositoryRef, pull_request: PullRequest, spec: PullRequestSpec
     ) -> PullRequest: ...
+
+
+class JobSubmitter(Protocol):
+    """Starts workers for a job elsewhere (AWS Batch) and returns their id there."""
+
+    def submit(self, job_id: str, workers: int, max_repositories: int | None) -> str: ...

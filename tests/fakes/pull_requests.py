@@ -14,6 +14,9 @@ class FakePullRequestHost:
         self.created: list[tuple[str, PullRequestSpec]] = []
         self.updated: list[tuple[str, PullRequestSpec]] = []
 
+    def check_repository(self, repository: RepositoryRef) -> None:
+        """Every local repository that exists can take a pull request."""
+
     def find_open(self, repository: RepositoryRef, head: str) -> PullRequest | None:
         return self.pulls.get((repository.name, head))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cody_adapters.git_workspace import GitCliWorkspace
-from cody_core.errors import CodyError, NotFoundError
+from cody_core.errors import CodyError, InputError, NotFoundError
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import Checkout
 from forge import branch_sha, git, make_bare_repo, push_commit, write_files
@@ -95,10 +95,9 @@ def test_clone_of_a_directory_that_is_not_a_repository_is_not_found_and_leaves_n
     assert checkouts_left(temp_root) == []
 
 
-def test_github_repositories_are_not_supported_yet(workspace):
-    with pytest.raises(CodyError) as raised:
+def test_github_repositories_need_a_token(workspace):
+    with pytest.raises(InputError, match="GITHUB_TOKEN is not set"):
         workspace.clone(RepositoryRef(kind="github", name="octo/demo"))
-    assert raised.value.kind == "unsupported"
 
 
 def test_diff_of_an_untouched_checkout_is_empty(workspace, origin):

@@ -138,6 +138,8 @@ class _Attempt:
         ref = parse_reference(self.current.repository_name)
         p.settings.allowlist.check(ref)
         p.assistant.admit(job)
+        if job.create_pull_requests:
+            p.pull_requests.check_repository(ref)
         checkout = p.workspace.clone(ref)
         try:
             self.save(log_message=f"cloned {checkout.default_branch} at {checkout.head_sha[:12]}")

@@ -1,0 +1,26 @@
+"""Handing a job to workers elsewhere (AWS Batch) and remembering where it went."""
+
+from __future__ import annotations
+
+from cody_core.errors import InputError
+from cody_core.models import Job, JobStatus
+from cody_core.ports import JobStore, JobSubmitter
+
+
+class JobSubmission:
+    """`cody job submit`: start workers for an unfinished job and record their id on it."""
+
+    def __init__(self, store: JobStore, submitter: JobSubmitter):
+        self._store = store
+        self._submitter = submitter
+
+    def submit(self, job_id: str, workers: int, max_repositories: int | None) -> Job:
+        job = self._store.get_job(job_id)
+        if job is None:
+            raise InputError(f"no job {job_id!r}: `cody job list` shows the jobs there are")
+        if job.status.terminal:
+            raise InputError(f"job {job_id} is already {job.status}: `cody job retry` reopens it")
+        batch_job_id = self._submitter.submit(job_id, workers, max_repositories)
+        unfinished = [JobStatus.PENDING, JobStatus.IN_PROGRESS]
+        recorded = self._store.transition_job(job_id, unfinished, {"batch_job_id": batch_job_id})
+        return recorded or job.evolve(batch_job_id=batch_job_id)

@@ -1,0 +1,34 @@
+"""Submitting a job to workers elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from cody_core.errors import InputError
+from cody_core.services.submission import JobSubmission
+from fakes.pipeline import Pipeline
+from fakes.submitter import FakeJobSubmitter
+
+
+def test_submitting_records_the_batch_job_id_on_the_job():
+    p = Pipeline()
+    job_id = p.create(p.repos(2))
+    submitter = FakeJobSubmitter()
+
+    job = JobSubmission(p.store, submitter).submit(job_id, workers=4, max_repositories=None)
+
+    assert submitter.submitted == [(job_id, 4, None)]
+    assert job.batch_job_id == "batch-1" == p.store.get_job(job_id).batch_job_id
+
+
+@pytest.mark.parametrize("finish", ["cancel", None])
+def test_finished_or_unknown_jobs_are_not_submitted(finish):
+    p = Pipeline()
+    job_id = p.create(p.repos(1))
+    if finish:
+        p.jobs.cancel(job_id)
+    submitter = FakeJobSubmitter()
+
+    with pytest.raises(InputError):
+        JobSubmission(p.store, submitter).submit(job_id if finish else "nope", 1, None)
+    assert submitter.submitted == []
