@@ -145,7 +145,8 @@ class GitCliWorkspace:
         return _parse_diff(result.stdout)
 
     def commit(self, checkout: Checkout, message: str) -> str:
-        self._git(checkout, ["add", "--all"])
+        """Commit exactly what `diff` staged, the change the guardrails judged: files a verify
+        command wrote afterwards (build output, caches) stay out."""
         self._git(
             checkout,
             ["-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message],

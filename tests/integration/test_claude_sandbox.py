@@ -187,6 +187,9 @@ def test_large_and_binary_files_are_refused_with_a_way_forward(tree: Path) -> No
     for name in ("logo.bin", "logo.png", "latin1.txt"):
         ok, text = call(sandbox, "read", file_path=name)
         assert not ok and "only text files" in text, name
+        ok, text = call(sandbox, "edit", file_path=name, old_string="P", new_string="Q")
+        assert not ok and "only text files" in text, name
+    assert (tree / "logo.bin").read_bytes() == b"\x89PNG\r\n\x1a\n\0\0\0"
 
 
 def test_a_utf8_character_cut_by_the_sniff_is_still_text(sandbox: Sandbox, tree: Path) -> None:

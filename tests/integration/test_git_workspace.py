@@ -161,6 +161,7 @@ def test_commit_runs_no_hook_a_command_planted_and_ignores_the_users_git_config(
     workspace.create_branch(checkout, "cody/job-1")
     write_files(checkout.path, {"README.md": "# Changed\n"})
 
+    workspace.diff(checkout)  # commit takes what diff staged
     sha = workspace.commit(checkout, "Change the readme")
 
     assert not marker.exists()
@@ -176,6 +177,7 @@ def test_push_of_a_new_branch_lands_in_the_origin(workspace, origin):
     workspace.create_branch(checkout, "cody/job-1")
     write_files(checkout.path, {"added.txt": "added\n"})
     expected = workspace.remote_branch_sha(checkout, "cody/job-1")
+    workspace.diff(checkout)  # commit takes what diff staged
     sha = workspace.commit(checkout, "Add a file")
 
     workspace.push(checkout, "cody/job-1", expected)
@@ -190,6 +192,7 @@ def test_push_replaces_the_branch_it_read_even_when_not_a_fast_forward(workspace
     checkout = workspace.clone(local(origin))
     workspace.create_branch(checkout, "cody/job-1")
     write_files(checkout.path, {"second.txt": "second attempt\n"})
+    workspace.diff(checkout)  # commit takes what diff staged
     sha = workspace.commit(checkout, "Second attempt")
 
     workspace.push(checkout, "cody/job-1", workspace.remote_branch_sha(checkout, "cody/job-1"))
@@ -203,6 +206,7 @@ def test_push_is_refused_as_a_conflict_when_the_branch_moved_since_it_was_read(w
     expected = workspace.remote_branch_sha(checkout, "cody/job-1")
     theirs = push_commit(origin, "cody/job-1", {"theirs.txt": "someone else\n"})
     write_files(checkout.path, {"ours.txt": "ours\n"})
+    workspace.diff(checkout)  # commit takes what diff staged
     workspace.commit(checkout, "Ours")
 
     with pytest.raises(CodyError) as raised:
@@ -221,6 +225,7 @@ def test_push_goes_to_the_origin_of_the_clone_whatever_the_command_wrote_in_git_
     git("remote", "set-url", "origin", decoy, cwd=checkout.path)
     git("config", f"url.file://{decoy}.insteadOf", f"file://{origin}", cwd=checkout.path)
     write_files(checkout.path, {"added.txt": "added\n"})
+    workspace.diff(checkout)  # commit takes what diff staged
     sha = workspace.commit(checkout, "Add a file")
 
     workspace.push(checkout, "cody/job-1", None)
@@ -250,6 +255,7 @@ def test_git_runs_without_secrets_or_the_callers_git_settings(
     checkout = workspace.clone(local(origin))
     workspace.create_branch(checkout, "cody/job-1")
     write_files(checkout.path, {"added.txt": "added\n"})
+    workspace.diff(checkout)  # commit takes what diff staged
     workspace.commit(checkout, "Add a file")
 
     workspace.push(checkout, "cody/job-1", None)
@@ -299,6 +305,7 @@ def test_commit_of_nothing_fails_clearly(workspace, origin):
     checkout = workspace.clone(local(origin))
 
     with pytest.raises(CodyError, match="nothing to commit"):
+        workspace.diff(checkout)  # commit takes what diff staged
         workspace.commit(checkout, "Empty")
 
 

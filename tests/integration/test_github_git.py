@@ -96,6 +96,7 @@ def test_clone_commit_and_push_send_the_token_in_a_header_and_nowhere_else(
     workspace.create_branch(checkout, BRANCH)
     write_files(checkout.path, {"app.py": "x = 2\n"})
     expected = workspace.remote_branch_sha(checkout, BRANCH)
+    workspace.diff(checkout)  # commit takes what diff staged
     sha = workspace.commit(checkout, "Change x")
     workspace.push(checkout, BRANCH, expected)
 
@@ -137,6 +138,7 @@ def test_commits_carry_the_configured_author_and_committer(workspace):
     workspace.create_branch(checkout, BRANCH)
     write_files(checkout.path, {"new.txt": "new\n"})
 
+    workspace.diff(checkout)  # commit takes what diff staged
     workspace.commit(checkout, "Add new")
 
     people = git("log", "-1", "--format=%an <%ae>|%cn <%ce>", cwd=checkout.path)
@@ -173,6 +175,7 @@ def test_a_push_to_an_archived_repository_is_reported_as_archived(workspace, ser
     checkout = workspace.clone(DEMO)
     workspace.create_branch(checkout, BRANCH)
     write_files(checkout.path, {"new.txt": "new\n"})
+    workspace.diff(checkout)  # commit takes what diff staged
     workspace.commit(checkout, "Add new")
     server.remote_error = "This repository was archived so it is read-only."
 
@@ -203,6 +206,7 @@ def test_a_push_never_overwrites_commits_pushed_after_the_branch_was_read(worksp
     workspace.create_branch(checkout, BRANCH)
     write_files(checkout.path, {"ours.txt": "ours\n"})
     expected = workspace.remote_branch_sha(checkout, BRANCH)
+    workspace.diff(checkout)  # commit takes what diff staged
     workspace.commit(checkout, "Ours")
     theirs = push_commit(bare, BRANCH, {"theirs.txt": "theirs\n"})
 
@@ -220,6 +224,7 @@ def test_a_push_replaces_the_branch_it_read_and_refuses_one_that_moved(workspace
     workspace.create_branch(first, BRANCH)
     write_files(first.path, {"ours.txt": "ours\n"})
     seen = workspace.remote_branch_sha(first, BRANCH)
+    workspace.diff(first)  # commit takes what diff staged
     ours = workspace.commit(first, "Ours")
 
     workspace.push(first, BRANCH, seen)
@@ -229,6 +234,7 @@ def test_a_push_replaces_the_branch_it_read_and_refuses_one_that_moved(workspace
     second = workspace.clone(DEMO)
     workspace.create_branch(second, BRANCH)
     write_files(second.path, {"again.txt": "again\n"})
+    workspace.diff(second)
     workspace.commit(second, "Again")
     moved = push_commit(bare, BRANCH, {"theirs.txt": "theirs\n"})
     with pytest.raises(CodyError) as raised:

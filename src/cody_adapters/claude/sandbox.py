@@ -26,7 +26,8 @@ MAX_SEARCH_LINES = 200
 MAX_SEARCH_BYTES = 32 * 1024
 _WALK_LIMIT = 50_000
 _SNIFF_BYTES = 8192
-# The SDK's read returns these as image or document blocks; a code change has no use for them.
+# The SDK's read returns these as image or document blocks; a code change has no use for them,
+# so they count as binary whatever they hold.
 _MEDIA_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf"})
 _GIT_REFUSAL = "{op}: {path}: .git is off limits; git metadata is handled outside this session"
 
@@ -61,9 +62,9 @@ class Sandbox:
     def tools(self) -> list[GuardedTool]:
         context, secrets = self._context, self._secrets
         return [
-            GuardedTool(beta_read_tool(context), secrets, self._check_read),
+            GuardedTool(beta_read_tool(context), secrets, self._check_text),
             GuardedTool(beta_write_tool(context), secrets, self._check_write),
-            GuardedTool(beta_edit_tool(context), secrets, self._check_path),
+            GuardedTool(beta_edit_tool(context), secrets, self._check_text),
             GuardedTool(self._glob_tool(), secrets, self._check_path),
             GuardedTool(beta_grep_tool(context), secrets, self._check_path, self._clean_search),
         ]
@@ -83,14 +84,15 @@ class Sandbox:
         if isinstance(path, str) and path:
             self.resolve(op, path)
 
-    def _check_read(self, op: str, input: dict[str, Any]) -> None:
+    def _check_text(self, op: str, input: dict[str, Any]) -> None:
         path = input.get("file_path")
         if not isinstance(path, str):
             return
         target = self.resolve(op, path)
-        if target.suffix.lower() in _MEDIA_SUFFIXES:
-            raise ToolError(f"{op}: {path} is an image or PDF; only text files can be read")
-        if target.is_file() and _looks_binary(target):
+        binary = target.suffix.lower() in _MEDIA_SUFFIXES or (
+            target.is_file() and _looks_binary(target)
+        )
+        if binary:
             raise ToolError(f"{op}: {path} is a binary file; only text files can be read or edited")
 
     def _check_write(self, op: str, input: dict[str, Any]) -> None:
