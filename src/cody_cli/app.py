@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -10,26 +11,12 @@ from cody_cli import job_commands, render, store_commands
 from cody_cli.errors import cli_errors
 from cody_cli.job_commands import create_job, run_job
 from cody_cli.options import (
-    Assistant,
-    AssistantKind,
-    Branch,
-    Command,
     Concurrency,
-    CreatePrs,
-    Draft,
     Json,
-    Label,
     LogFormat,
     LogFormatOption,
-    MaxRepos,
-    Name,
-    Prompt,
-    PromptFile,
-    Repo,
-    ReposFile,
-    RequireVerify,
-    Verify,
     job_fields,
+    with_job_options,
 )
 
 app = typer.Typer(
@@ -43,42 +30,15 @@ app.add_typer(store_commands.app, name="store")
 
 @app.command("run")
 @cli_errors
+@with_job_options
 def create_and_run(
-    name: Name,
-    prompt: Prompt = None,
-    prompt_file: PromptFile = None,
-    repo: Repo = None,
-    repos_file: ReposFile = None,
-    assistant: Assistant = AssistantKind.command,
-    command: Command = None,
-    verify: Verify = None,
-    require_verify: RequireVerify = False,
-    create_prs: CreatePrs = True,
-    draft: Draft = False,
-    label: Label = None,
-    branch: Branch = "cody/{jobId}",
-    max_repos: MaxRepos = None,
     concurrency: Concurrency = 1,
     json: Json = False,
     log_format: LogFormatOption = LogFormat.auto,
+    **options: Any,
 ) -> None:
     """Create a job and run it here, in one step; prints the job's status at the end."""
-    repositories, fields = job_fields(
-        name,
-        prompt,
-        prompt_file,
-        repo,
-        repos_file,
-        assistant,
-        command,
-        verify,
-        require_verify,
-        create_prs,
-        draft,
-        label,
-        branch,
-        max_repos,
-    )
+    repositories, fields = job_fields(**options)
     job = create_job(repositories, fields)
     print(job.job_id, file=sys.stderr)
     run_job(job.job_id, None, concurrency, log_format)

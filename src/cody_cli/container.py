@@ -29,10 +29,6 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _unavailable(name: str, hint: str):
-    raise InputError(f"{name} is not available in this version: {hint}")
-
-
 # boto3 costs a quarter of a second to import: only the commands that use AWS pay for it.
 def _dynamodb_store(settings: Settings):
     from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client
@@ -48,6 +44,28 @@ def _github_pull_requests(settings: Settings):
 
     return GitHubPullRequestHost(
         github_client(settings.github_token_value, settings.github_api_url)
+    )
+
+
+def _claude_assistant(settings: Settings, secrets: tuple[str, ...]):
+    from cody_adapters.claude import ClaudeAssistant, claude_client
+
+    key = settings.claude_api_key.get_secret_value() if settings.claude_api_key else None
+    client = claude_client(
+        settings.claude_provider,
+        key,
+        settings.anthropic_base_url,
+        settings.aws_region,
+        max_retries=settings.claude_max_retries,
+    )
+    return ClaudeAssistant(
+        client,
+        settings.claude_model,
+        max_tokens=settings.claude_max_tokens,
+        secrets=secrets,
+        max_job_tokens=settings.claude_max_job_tokens,
+        session_timeout=settings.claude_session_timeout,
+        message_threads=settings.claude_message_threads,
     )
 
 
@@ -107,9 +125,8 @@ class Container(containers.DeclarativeContainer):
     assistant = providers.Selector(
         assistant_kind,
         command=providers.Singleton(CommandAssistant, runner),
-        claude=providers.Callable(
-            _unavailable, "--assistant claude", "use --assistant command with --command CMD"
-        ),
+        # One per process: its token budget is shared by every worker thread.
+        claude=providers.Singleton(_claude_assistant, settings, secrets),
     )
 
     jobs = providers.Factory(JobService, store, artifacts, clock, allowlist)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,26 +13,12 @@ from cody_cli import render
 from cody_cli.container import Container
 from cody_cli.errors import EXIT_INTERRUPTED, EXIT_UNFINISHED, cli_errors
 from cody_cli.options import (
-    Assistant,
-    AssistantKind,
-    Branch,
-    Command,
     Concurrency,
-    CreatePrs,
-    Draft,
     Json,
-    Label,
     LogFormat,
     LogFormatOption,
-    MaxRepos,
-    Name,
-    Prompt,
-    PromptFile,
-    Repo,
-    ReposFile,
-    RequireVerify,
-    Verify,
     job_fields,
+    with_job_options,
 )
 from cody_cli.progress import progress_for
 from cody_core.models import Job
@@ -49,40 +35,10 @@ def create_job(repositories: list[str], fields: dict) -> Job:
 
 @app.command()
 @cli_errors
-def create(
-    name: Name,
-    prompt: Prompt = None,
-    prompt_file: PromptFile = None,
-    repo: Repo = None,
-    repos_file: ReposFile = None,
-    assistant: Assistant = AssistantKind.command,
-    command: Command = None,
-    verify: Verify = None,
-    require_verify: RequireVerify = False,
-    create_prs: CreatePrs = True,
-    draft: Draft = False,
-    label: Label = None,
-    branch: Branch = "cody/{jobId}",
-    max_repos: MaxRepos = None,
-    json: Json = False,
-) -> None:
+@with_job_options
+def create(json: Json = False, **options: Any) -> None:
     """Create a job and print its id."""
-    repositories, fields = job_fields(
-        name,
-        prompt,
-        prompt_file,
-        repo,
-        repos_file,
-        assistant,
-        command,
-        verify,
-        require_verify,
-        create_prs,
-        draft,
-        label,
-        branch,
-        max_repos,
-    )
+    repositories, fields = job_fields(**options)
     job = create_job(repositories, fields)
     if json:
         render.print_json(job.to_document())
@@ -220,6 +176,21 @@ def diff(
         if repo is None:
             print(f"# repository: {repository}")
         sys.stdout.write(patch)
+
+
+@app.command()
+@cli_errors
+def conversation(
+    job_id: JobId,
+    repo: Annotated[str, typer.Argument(help="The repository.")],
+    json: Json = False,
+) -> None:
+    """Print the Claude conversation of one repository (--json: raw)."""
+    entries = container.jobs().conversation(job_id, repo)
+    if json:
+        render.print_json(entries)
+    else:
+        render.conversation(entries)
 
 
 @app.command()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from cody_core.errors import InputError
+
+R = TypeVar("R")
 
 
 class AssistantKind(StrEnum):
@@ -47,6 +51,13 @@ Branch = Annotated[str, typer.Option(help="Branch name; {jobId} is replaced.")]
 MaxRepos = Annotated[
     int | None, typer.Option(min=1, help="Process at most this many repositories.")
 ]
+MaxTurns = Annotated[int, typer.Option(min=1, help="Claude: turns per repository.")]
+MaxTokens = Annotated[
+    int | None, typer.Option(min=1, help="Claude: tokens per repository (all kinds counted).")
+]
+MaxJobTokens = Annotated[
+    int | None, typer.Option(min=1, help="Claude: tokens for the whole job; then skip the rest.")
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Concurrency = Annotated[int, typer.Option(min=1, max=64, help="Repositories processed at once.")]
 LogFormatOption = Annotated[LogFormat, typer.Option(help="json: one object per line on stderr.")]
@@ -60,22 +71,28 @@ def read_text(path: Path, what: str) -> str:
 
 
 def job_fields(
-    name: str,
-    prompt: str | None,
-    prompt_file: Path | None,
-    repo: list[str] | None,
-    repos_file: Path | None,
-    assistant: AssistantKind,
-    command: str | None,
-    verify: str | None,
-    require_verify: bool,
-    create_prs: bool,
-    draft: bool,
-    label: list[str] | None,
-    branch: str,
-    max_repos: int | None,
+    name: Name,
+    prompt: Prompt = None,
+    prompt_file: PromptFile = None,
+    repo: Repo = None,
+    repos_file: ReposFile = None,
+    assistant: Assistant = AssistantKind.command,
+    command: Command = None,
+    verify: Verify = None,
+    require_verify: RequireVerify = False,
+    create_prs: CreatePrs = True,
+    draft: Draft = False,
+    label: Label = None,
+    branch: Branch = "cody/{jobId}",
+    max_repos: MaxRepos = None,
+    max_turns: MaxTurns = 25,
+    max_tokens: MaxTokens = None,
+    max_job_tokens: MaxJobTokens = None,
 ) -> tuple[list[str], dict[str, Any]]:
-    """The repositories and the Job fields the options describe."""
+    """The repositories and the Job fields the options of `job create` and `run` describe.
+
+    Its parameters are those commands' options: `with_job_options` gives them this signature.
+    """
     if prompt is not None and prompt_file is not None:
         raise InputError("give either --prompt or --prompt-file, not both")
     if prompt_file is not None:
@@ -86,10 +103,6 @@ def job_fields(
             line = line.split("#", 1)[0].strip()
             if line:
                 repositories.append(line)
-    if assistant == AssistantKind.claude:
-        raise InputError(
-            "the claude assistant is not in this version yet: use --assistant command --command CMD"
-        )
     if "{jobId}" not in branch:
         raise InputError("--branch must contain {jobId} so that every job gets its own branch")
     return repositories, {
@@ -104,4 +117,16 @@ def job_fields(
         "labels": tuple(label or ()),
         "branch_template": branch,
         "max_repositories": max_repos,
+        "max_turns": max_turns,
+        "max_tokens": max_tokens,
+        "max_job_tokens": max_job_tokens,
     }
+
+
+def with_job_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Give a command taking `**options` the job options of `job_fields`, then its own."""
+    own = inspect.signature(command, eval_str=True).parameters.values()
+    shared = inspect.signature(job_fields, eval_str=True).parameters.values()
+    keep = [p for p in own if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    command.__signature__ = inspect.Signature([*shared, *keep])  # type: ignore[attr-defined]
+    return command

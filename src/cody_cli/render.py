@@ -66,3 +66,41 @@ def log_lines(entries: Iterable[LogEntry]) -> None:
     for entry in entries:
         stamp = entry.to_document()["timestamp"]
         print(f"{stamp} {entry.level:<7} {entry.message}")
+
+
+def conversation(entries: Iterable[dict[str, Any]]) -> None:
+    """A conversation for people: who said what, tool calls and their results, shortened."""
+    for entry in entries:
+        role = entry.get("role", "?")
+        if role == "verify":
+            print(f"--- verify: exit {entry.get('exit_code')}\n{entry.get('output_tail', '')}")
+            continue
+        header = f"--- {role}"
+        if "turn" in entry:
+            usage = entry.get("usage", {})
+            header += (
+                f" (turn {entry['turn']}, {entry.get('stop_reason')}, "
+                f"in {usage.get('input_tokens', 0)} out {usage.get('output_tokens', 0)} "
+                f"cache read {usage.get('cache_read_input_tokens', 0)})"
+            )
+        print(header)
+        content = entry.get("content", "")
+        for block in [{"type": "text", "text": content}] if isinstance(content, str) else content:
+            print(_block_text(block))
+
+
+def _block_text(block: dict[str, Any], limit: int = 2_000) -> str:
+    kind = block.get("type")
+    if kind == "text":
+        text = block.get("text", "")
+    elif kind == "tool_use":
+        text = f"[{block.get('name')}] {json.dumps(block.get('input'), ensure_ascii=False)}"
+    elif kind == "tool_result":
+        inner = block.get("content", "")
+        if isinstance(inner, list):
+            inner = "\n".join(part.get("text", "") for part in inner if isinstance(part, dict))
+        error = " error" if block.get("is_error") else ""
+        text = f"[result{error}] {inner}"
+    else:
+        text = f"[{kind}]"
+    return text if len(text) <= limit else text[:limit] + f" … ({len(text) - limit} more)"

@@ -28,7 +28,15 @@ class Settings(BaseSettings):
     claude_api_key: SecretStr | None = None
     claude_model: str = DEFAULT_CLAUDE_MODEL
     claude_max_tokens: int = Field(64_000, gt=0)
+    # Kept so existing deployments still start: API version 2026-10-21 refuses a temperature,
+    # so it is not sent.
     claude_temperature: float = Field(0.5, ge=0, le=1)
+    claude_provider: Literal["anthropic", "bedrock"] = "anthropic"
+    anthropic_base_url: str | None = None
+    claude_max_retries: int = Field(4, ge=0)
+    claude_message_threads: bool = False
+    claude_session_timeout: float = Field(1800.0, gt=0)
+    claude_max_job_tokens: int | None = Field(None, gt=0)
     allowed_repositories: str = "liamzdenek/*"
     dynamodb_table_prefix: str = "cody-batch"
     dynamodb_endpoint: str | None = None

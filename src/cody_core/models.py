@@ -134,7 +134,8 @@ class Job(Record):
     max_repositories: int | None = None
     max_attempts: int = 3
     max_turns: int = 25
-    max_tokens: int | None = None
+    max_tokens: int | None = None  # per repository, all token kinds counted
+    max_job_tokens: int | None = None  # across the job's sessions in one process
     max_files_changed: int = 200
     max_lines_changed: int = 20_000
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS

@@ -74,6 +74,7 @@ def full_job() -> Job:
         max_lines_changed=999,
         protected_paths=("secrets/**",),
         error="ërror",
+        max_job_tokens=5_000_000,
         batch_job_id="arn:aws:batch:us-east-1:1:job/ü",
     )
 

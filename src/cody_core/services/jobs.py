@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -133,6 +134,15 @@ class JobService:
                 yield run.repository_name, run.diff
             elif run.diff_ref is not None:
                 yield run.repository_name, self._artifacts.get(run.diff_ref).decode()
+
+    def conversation(self, job_id: str, repository: str) -> list[dict[str, Any]]:
+        """The assistant's whole conversation with the model for one repository."""
+        run = self.run_for(job_id, repository)
+        if run.conversation_ref is None:
+            raise InputError(
+                f"{run.repository_name} has no conversation: only the claude assistant records one"
+            )
+        return json.loads(self.artifact(run.conversation_ref))
 
     def artifact(self, ref: str) -> bytes:
         try:
