@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from anthropic_server import MessagesServer, cached_usage, reply, text, tool_use
