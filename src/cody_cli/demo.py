@@ -27,18 +27,14 @@ def run_demo(container: Container, concurrency: int) -> None:
     shutil.rmtree(forge, ignore_errors=True)
     repositories = [str(path) for path in build_demo_forge(forge)]
     print(f"built {len(repositories)} sample repositories under {forge}", file=sys.stderr)
-    if settings.claude_api_key is not None:
-        print(
-            "CLAUDE_API_KEY is set, but this version has no claude assistant yet: "
-            "running the equivalent codemod",
-            file=sys.stderr,
-        )
+    assistant = "claude" if settings.claude_api_key is not None else "command"
+    print(f"the {assistant} assistant will change them", file=sys.stderr)
     container.allowlist.override(Allowlist.parse(f"{forge}/*"))
     job = container.jobs().create(
         repositories,
         name="demo: assertEquals -> assertEqual",
         prompt=PROMPT,
-        assistant="command",
+        assistant=assistant,
         command=CODEMOD,
         verify_command="python3 -m unittest -q",
         require_verify_pass=True,
