@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 import sys
+from typing import Any
 
 from cody_adapters.sample_forge import build_demo_forge
 from cody_cli import render
-from cody_cli.container import Container
 from cody_cli.job_commands import run_job
 from cody_cli.options import LogFormat
 from cody_core.policies.allowlist import Allowlist
@@ -21,7 +21,7 @@ PROMPT = (
 )
 
 
-def run_demo(container: Container, concurrency: int) -> None:
+def run_demo(container: Any, concurrency: int) -> None:
     settings = container.settings()
     forge = settings.cody_home / "demo-forge"
     shutil.rmtree(forge, ignore_errors=True)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import signal
 import sys
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cody_cli import render
-from cody_cli.container import Container
 from cody_cli.errors import EXIT_INTERRUPTED, EXIT_UNFINISHED, cli_errors
 from cody_cli.options import (
     Concurrency,
@@ -21,10 +20,12 @@ from cody_cli.options import (
     with_job_options,
 )
 from cody_cli.progress import progress_for
-from cody_core.models import Job
+from cody_cli.root import container
+
+if TYPE_CHECKING:
+    from cody_core.models import Job
 
 app = typer.Typer(help="Create, run and inspect jobs.", no_args_is_help=True)
-container = Container()
 
 JobId = Annotated[str, typer.Argument(help="The job id `cody job create` printed.")]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from cody_cli.options import LogFormat
-from cody_core.models import Job, RepositoryRun
+
+if TYPE_CHECKING:
+    from cody_core.models import Job, RepositoryRun
 
 
 @contextmanager
@@ -18,6 +18,15 @@ def progress_for(job: Job, log_format: LogFormat) -> Iterator[Callable[[Reposito
     if log_format == LogFormat.json or not sys.stderr.isatty():
         yield lambda run: None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

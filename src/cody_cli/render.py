@@ -6,14 +6,16 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from cody_core.models import Job, LogEntry, RepositoryRun
 
-from cody_core.models import Job, LogEntry, RepositoryRun
 
-stdout = Console(soft_wrap=True)
+def _console():
+    from rich.console import Console  # rich is for tables: JSON output does without it
+
+    return Console(soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -31,6 +33,8 @@ def print_job_json(job: Job, runs: Iterable[RepositoryRun]) -> None:
 
 
 def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{job.name} ({job.job_id}): {job.status}", title_justify="left")
     for column in ("repository", "status", "changes", "pull request", "error"):
         table.add_column(column, overflow="fold")
@@ -47,19 +51,21 @@ def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:
         table.add_row(
             run.repository_name, run.status, changes, run.pull_request_url or "", error[:200]
         )
-    stdout.print(table)
+    _console().print(table)
     totals = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
-    stdout.print(f"{sum(counts.values())} repositories: {totals or 'none'}")
+    _console().print(f"{sum(counts.values())} repositories: {totals or 'none'}")
 
 
 def jobs_table(jobs: Iterable[Job]) -> None:
+    from rich.table import Table
+
     table = Table()
     for column in ("job id", "name", "status", "created", "repositories"):
         table.add_column(column)
     for job in jobs:
         created = job.to_document()["createdAt"]
         table.add_row(job.job_id, job.name, job.status, created, str(job.repository_count))
-    stdout.print(table)
+    _console().print(table)
 
 
 def log_lines(entries: Iterable[LogEntry]) -> None:
