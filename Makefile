@@ -38,6 +38,8 @@ integration: $(STAMP)
 	$(BIN)/pytest tests/integration
 
 bench: $(STAMP) node_modules/.installed
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/token_cost.py
 	$(BIN)/python benchmarks/job_size.py
 	$(BIN)/python benchmarks/pipeline.py
 

@@ -38,7 +38,9 @@ class ClaudeAssistant:
         verify_rounds: int = 2,
         prices: Mapping[str, Price] | None = None,
         max_file_bytes: int = MAX_FILE_BYTES,
+        prompt_caching: bool = True,
     ) -> None:
+        self._prompt_caching = prompt_caching
         self._client = client
         self._model = model
         self._max_tokens = max_tokens
@@ -71,6 +73,7 @@ class ClaudeAssistant:
             timeout=self._session_timeout,
             verify_rounds=self._verify_rounds,
             job_token_limit=self._job_token_limit(request.job),
+            prompt_caching=self._prompt_caching,
         )
         session = Session(request, settings, sandbox.tools(), self._budget, self._secrets)
         # Each worker thread runs its own event loop.

@@ -30,16 +30,12 @@ When you are done, reply with a short summary of what you changed and why, or of
 was needed. That reply ends the session."""
 
 
-def system_prompt(job: Job) -> list[dict[str, Any]]:
+def system_prompt(job: Job, cached: bool = True) -> list[dict[str, Any]]:
     """The same for every repository of a job, so with the tools it is one cached prefix."""
-    return [
-        {"type": "text", "text": RULES},
-        {
-            "type": "text",
-            "text": f"The task:\n\n{job.prompt}",
-            "cache_control": {"type": "ephemeral"},
-        },
-    ]
+    task: dict[str, Any] = {"type": "text", "text": f"The task:\n\n{job.prompt}"}
+    if cached:
+        task["cache_control"] = {"type": "ephemeral"}
+    return [{"type": "text", "text": RULES}, task]
 
 
 def opening(checkout: Checkout) -> dict[str, Any]:

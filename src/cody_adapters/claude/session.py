@@ -31,6 +31,7 @@ class SessionSettings:
     timeout: float
     verify_rounds: int
     job_token_limit: int | None
+    prompt_caching: bool = True  # off only to measure what caching saves
 
 
 class Session:
@@ -53,7 +54,7 @@ class Session:
         self.tools = tools
         self.budget = budget
         self.secrets = secrets
-        self.system = prompts.system_prompt(request.job)
+        self.system = prompts.system_prompt(request.job, cached=settings.prompt_caching)
         opening = prompts.opening(request.checkout)
         self.history: list[dict[str, Any]] = [opening]
         self.conversation: list[dict[str, Any]] = [
@@ -136,10 +137,11 @@ class Session:
             "system": self.system,
             "tools": self.tools,
             "messages": list(self.history),
-            "cache_control": AUTOMATIC_CACHING,
             "stream": True,  # the API requires it for large max_tokens
             "max_iterations": max_iterations,
         }
+        if self.settings.prompt_caching:
+            params["cache_control"] = AUTOMATIC_CACHING
         if not self.settings.message_threads:
             params["thread"] = False
         return params
