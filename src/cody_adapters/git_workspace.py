@@ -27,6 +27,8 @@ _DROPPED = frozenset(
 # GIT_* as well: an inherited GIT_DIR or GIT_INDEX_FILE would point git at another repository.
 _DROPPED_PREFIXES = ("ANTHROPIC_", "AWS_", "GIT_")
 _REMOVE_PASSES = 20
+# What the server says when the branch moved after it advertised it and before it updated it.
+_MOVED_ON_SERVER = ("failed to update ref", "cannot lock ref", "incorrect old value")
 _REJECTED = "[rejected]"  # what `push --porcelain` says when the lease or fast-forward fails
 # What git prints when the server refused our credentials (it would prompt, but may not).
 _AUTH_FAILURES = (
@@ -164,7 +166,11 @@ class GitCliWorkspace:
         result = self._git(checkout, args, remote.env, check=False)
         if result.returncode == 0:
             return
-        if _REJECTED in result.stdout.decode(errors="replace"):
+        porcelain = result.stdout.decode(errors="replace")
+        moved_on_server = "[remote rejected]" in porcelain and any(
+            sign in f"{porcelain}\n{self._tail(result)}".lower() for sign in _MOVED_ON_SERVER
+        )
+        if _REJECTED in porcelain or moved_on_server:
             raise CodyError(
                 f"push of {branch} to {checkout.repository} refused: the branch moved since "
                 f"it was read (expected {expected_remote_sha or 'no branch'})",
