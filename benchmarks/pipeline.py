@@ -26,7 +26,7 @@ from measure import CODY, write
 from cody_adapters.sample_forge import make_bare_repo
 
 REPOS = int(os.environ.get("BENCH_REPOS", "200"))
-SLEEP_REPOS = int(os.environ.get("BENCH_SLEEP_REPOS", "16"))
+SLEEP_REPOS = int(os.environ.get("BENCH_SLEEP_REPOS", "32"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CODEMOD = "sed -i 's/old_call/new_call/g' module_00.py"
 BASELINE = r"""
