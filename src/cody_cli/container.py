@@ -24,9 +24,16 @@ from cody_core.services.jobs import JobService
 from cody_core.services.repository_processor import ProcessorSettings, RepositoryProcessor
 from cody_core.services.submission import JobSubmission
 
+ARRAY_STRIDE = 8  # runs between the starting points of two workers of an array job
+
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def array_offset() -> int:
+    index = os.environ.get("AWS_BATCH_JOB_ARRAY_INDEX", "0")
+    return int(index) * ARRAY_STRIDE if index.isdigit() else 0
 
 
 # boto3 costs a quarter of a second to import: only the commands that use AWS pay for it.
@@ -148,5 +155,6 @@ class Container(containers.DeclarativeContainer):
         WorkerSettings,
         owner=providers.Callable(worker_id),
         lease_seconds=settings.provided.cody_lease_seconds,
+        start_offset=providers.Callable(array_offset),
     )
     processor = providers.Factory(JobProcessor, store, repository_processor, clock, worker_settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -12,9 +13,21 @@ from cody_core.models import format_timestamp
 from cody_core.policies.secrets import redact
 
 CONTEXT_FIELDS = ("event", "jobId", "repository")
+# Set by AWS Batch in every container; on each line so that CloudWatch queries can group by them.
+BATCH_FIELDS = {
+    "AWS_BATCH_JOB_ID": "batchJobId",
+    "AWS_BATCH_JOB_ATTEMPT": "batchJobAttempt",
+    "AWS_BATCH_JOB_ARRAY_INDEX": "batchArrayIndex",
+}
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self._batch = {
+            key: os.environ[name] for name, key in BATCH_FIELDS.items() if name in os.environ
+        }
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "timestamp": format_timestamp(datetime.fromtimestamp(record.created, UTC)),
@@ -25,6 +38,7 @@ class JsonFormatter(logging.Formatter):
         for name in CONTEXT_FIELDS[1:]:
             if hasattr(record, name):
                 entry[name] = getattr(record, name)
+        entry.update(self._batch)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

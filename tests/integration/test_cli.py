@@ -205,12 +205,17 @@ def test_bad_input_is_one_line_exit_two_and_changes_nothing(env, args, message):
 def test_json_logs_go_to_stderr_and_stdout_carries_only_the_result(tmp_path, env):
     repos = forge(tmp_path, 1)
     job_id = create(repos)
+    batch = {
+        "AWS_BATCH_JOB_ID": "b-1:7",
+        "AWS_BATCH_JOB_ATTEMPT": "2",
+        "AWS_BATCH_JOB_ARRAY_INDEX": "7",
+    }
     worker = subprocess.run(
         [sys.executable, "-m", "cody_cli", "job", "run", job_id, "--log-format", "json"],
         capture_output=True,
         text=True,
         timeout=120,
-        env=os.environ.copy(),
+        env={**os.environ, **batch},
     )
 
     assert worker.returncode == 0, worker.stderr
@@ -218,3 +223,7 @@ def test_json_logs_go_to_stderr_and_stdout_carries_only_the_result(tmp_path, env
     events = [json.loads(line) for line in worker.stderr.splitlines()]
     assert {"timestamp", "level", "event", "message"} <= set(events[0])
     assert any(e["event"] == "run.completed" and e["jobId"] == job_id for e in events)
+    assert all(
+        (e["batchJobId"], e["batchJobAttempt"], e["batchArrayIndex"]) == ("b-1:7", "2", "7")
+        for e in events
+    )

@@ -12,6 +12,7 @@ from cody_core.models import JobStatus, RunStatus
 from cody_core.policies.allowlist import Allowlist
 from cody_core.policies.references import parse_reference
 from cody_core.ports import PullRequestSpec
+from cody_core.services.job_processor import JobProcessor, WorkerSettings
 from fakes.pipeline import Pipeline, replace_all
 
 
@@ -275,3 +276,19 @@ def test_a_worker_told_to_stop_mid_session_hands_the_run_back_without_using_an_a
     assert p.store.get_run(job_id, names[1]).status == RunStatus.PENDING
     p.assistant._edit = replace_all("old_call", "new_call")
     assert p.processor(owner="w2").run(job_id, max_repositories=None).job.completed_count == 2
+
+
+def test_a_worker_with_a_start_offset_claims_from_there_then_wraps_around():
+    p = Pipeline()
+    names = p.repos(5)
+    job_id = p.create(names)
+    processor = JobProcessor(
+        p.store,
+        p.repository_processor(),
+        p.clock,
+        WorkerSettings(owner="w", lease_seconds=60, poll_seconds=0.01, start_offset=3),
+    )
+
+    processor.run(job_id, max_repositories=None)
+
+    assert p.workspace.cloned == [*names[3:], *names[:3]]

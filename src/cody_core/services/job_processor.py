@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +26,9 @@ class WorkerSettings:
     lease_seconds: float = 300.0
     poll_seconds: float = 2.0
     cancel_check_seconds: float = 2.0
+    # Where in the job this worker starts claiming: workers of one array job start apart
+    # (AWS_BATCH_JOB_ARRAY_INDEX times a stride) so that they rarely race for the same run.
+    start_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class JobProcessor:
             while not self._stopping(job.job_id):
                 futures: list[Future[RepositoryRun]] = []
                 earliest_expiry: datetime | None = None
-                for run in self._store.iter_runs(job.job_id):
+                for run in rotated(self._store.iter_runs(job.job_id), self._settings.start_offset):
                     if run.status.terminal:
                         continue
                     if not self._claimable(run):
@@ -238,3 +241,14 @@ def cancel_pending(store: JobStore, job_id: str, now: datetime) -> int:
             )
             cancelled += changed is not None
     return cancelled
+
+
+def rotated(runs: Iterator[RepositoryRun], offset: int) -> Iterator[RepositoryRun]:
+    """The runs from position `offset` on, then the ones before it (only those are held)."""
+    skipped = []
+    for position, run in enumerate(runs):
+        if position < offset:
+            skipped.append(run)
+        else:
+            yield run
+    yield from skipped
