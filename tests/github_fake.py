@@ -60,6 +60,7 @@ ROUTES = (
     ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}"),
     ("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}"),
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
+    ("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"),
 )
 
 
@@ -73,6 +74,7 @@ class FakePull:
     draft: bool = False
     state: str = "open"
     labels: list[str] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -221,6 +223,9 @@ class GitHubFake:
         if method == "PATCH":
             pull.title = body.get("title", pull.title)
             pull.body = body.get("body", pull.body)
+        elif route.endswith("/requested_reviewers"):
+            pull.reviewers += [name for name in body["reviewers"] if name not in pull.reviewers]
+            return Canned(201, self.pull_body(repository, pull, simple=True))
         elif route.endswith("/labels"):
             names = body["labels"] if isinstance(body, dict) else body
             pull.labels += [name for name in names if name not in pull.labels]
@@ -291,9 +296,10 @@ class GitHubFake:
         return body
 
     def label_body(self, repository: FakeRepository, name: str) -> dict[str, Any]:
+        # "" rather than null: the simple pull request schema does not allow a null description
         id = sum(name.encode())
         return {
-            "id": id, "node_id": f"LA_{id}", "name": name, "description": None, "color": "ededed",
+            "id": id, "node_id": f"LA_{id}", "name": name, "description": "", "color": "ededed",
             "default": False,
             "url": f"{self.url}/repos/{repository.owner}/{repository.name}/labels/{name}",
         }  # fmt: skip
@@ -320,7 +326,9 @@ class GitHubFake:
             "state": pull.state, "locked": False, "title": pull.title, "body": pull.body,
             "draft": pull.draft, "user": self.user_body(repository.owner),
             "labels": [self.label_body(repository, name) for name in pull.labels],
-            "assignee": None, "assignees": [], "requested_reviewers": [], "requested_teams": [],
+            "assignee": None, "assignees": [],
+            "requested_reviewers": [self.user_body(name) for name in pull.reviewers],
+            "requested_teams": [],
             "milestone": None, "created_at": CREATED, "updated_at": CREATED, "closed_at": None,
             "merged_at": None, "merge_commit_sha": None, "author_association": "OWNER",
             "auto_merge": None, "_links": {name: {"href": href} for name, href in links.items()},

@@ -101,13 +101,13 @@ class GitHubPullRequestHost:
                 if existing is None:
                     raise
                 return self.update(repository, existing, spec)
-            _add_labels(pull, spec.labels)
+            _add_labels_and_reviewers(pull, spec)
             return _pull_request(pull)
 
     def update(
         self, repository: RepositoryRef, pull_request: PullRequest, spec: PullRequestSpec
     ) -> PullRequest:
-        """New title and body, labels added; GitHub's REST API cannot make an open one draft."""
+        """New title and body, labels and reviewers added (the REST API cannot make it a draft)."""
         if pull_request.number is None:
             raise NotFoundError(
                 f"pull request from {pull_request.head} in {repository} has no number"
@@ -115,7 +115,7 @@ class GitHubPullRequestHost:
         with _answers(f"updating pull request #{pull_request.number} of {repository}"):
             pull = self._github.get_repo(repository.name).get_pull(pull_request.number)
             pull.edit(title=spec.title, body=spec.body)
-            _add_labels(pull, spec.labels)
+            _add_labels_and_reviewers(pull, spec)
             return _pull_request(pull)
 
     def _repository(self, repository: RepositoryRef) -> Repository:
@@ -129,9 +129,12 @@ class GitHubPullRequestHost:
         return repo
 
 
-def _add_labels(pull: GithubPull, labels: tuple[str, ...]) -> None:
-    if labels:
-        pull.add_to_labels(*labels)
+def _add_labels_and_reviewers(pull: GithubPull, spec: PullRequestSpec) -> None:
+    """Both only add: asking again for labels or reviewers a pull request has changes nothing."""
+    if spec.labels:
+        pull.add_to_labels(*spec.labels)
+    if spec.reviewers:
+        pull.create_review_request(reviewers=list(spec.reviewers))
 
 
 def _pull_request(pull: GithubPull) -> PullRequest:

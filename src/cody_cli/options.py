@@ -47,6 +47,9 @@ RequireVerify = Annotated[
 CreatePrs = Annotated[bool, typer.Option(help="Push a branch and open a pull request.")]
 Draft = Annotated[bool, typer.Option(help="Open pull requests as drafts.")]
 Label = Annotated[list[str] | None, typer.Option("--label", help="Pull request label; repeat.")]
+Reviewer = Annotated[
+    list[str] | None, typer.Option("--reviewer", help="GitHub user asked to review; repeat.")
+]
 Branch = Annotated[str, typer.Option(help="Branch name; {jobId} is replaced.")]
 MaxRepos = Annotated[
     int | None, typer.Option(min=1, help="Process at most this many repositories.")
@@ -83,6 +86,7 @@ def job_fields(
     create_prs: CreatePrs = True,
     draft: Draft = False,
     label: Label = None,
+    reviewer: Reviewer = None,
     branch: Branch = "cody/{jobId}",
     max_repos: MaxRepos = None,
     max_turns: MaxTurns = 25,
@@ -115,6 +119,7 @@ def job_fields(
         "create_pull_requests": create_prs,
         "draft": draft,
         "labels": tuple(label or ()),
+        "reviewers": tuple(reviewer or ()),
         "branch_template": branch,
         "max_repositories": max_repos,
         "max_turns": max_turns,

@@ -131,6 +131,7 @@ class Job(Record):
     pr_body_template: str | None = None
     draft: bool = False
     labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
     max_repositories: int | None = None
     max_attempts: int = 3
     max_turns: int = 25

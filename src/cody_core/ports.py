@@ -196,6 +196,7 @@ class PullRequestSpec:
     body: str
     draft: bool = False
     labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def full_job() -> Job:
         protected_paths=("secrets/**",),
         error="ërror",
         max_job_tokens=5_000_000,
+        reviewers=("ålice", "bob"),
         batch_job_id="arn:aws:batch:us-east-1:1:job/ü",
     )
 

@@ -252,7 +252,8 @@ def test_debug_logs_never_show_the_token(host, fake, caplog):
 def test_every_answer_of_the_fake_follows_githubs_openapi_description(host, fake, openapi):
     fake.add_repository("Octo/Old", archived=True)
     fake.open_pull("Octo/Demo", "cody/job-0")
-    host.create(DEMO, PullRequestSpec("cody/job-1", "main", "T", "B", labels=("x", "y")))
+    spec = PullRequestSpec("cody/job-1", "main", "T", "B", labels=("x", "y"), reviewers=("al",))
+    host.create(DEMO, spec)
     host.create(DEMO, PullRequestSpec("cody/job-0", "main", "T", "B"))  # 422, then found
     fake.serve("PATCH", "/repos/Octo/Demo/pulls/1", f"token {TOKEN}", {"title": "T2"})
     fake.serve("GET", "/repos/Octo/Demo/pulls/2", f"token {TOKEN}", None)
@@ -312,3 +313,15 @@ def test_the_router_without_github_refuses_github_repositories_only():
     with pytest.raises(InputError, match="GITHUB_TOKEN is not set"):
         router.find_open(DEMO, "cody/job-1")
     assert router.find_open(RepositoryRef(kind="local", name="/srv/repo"), "x") is None
+
+
+def test_reviewers_are_requested_on_create_and_again_on_update_without_duplicates(host, fake):
+    spec = PullRequestSpec("cody/job-1", "main", "T", "B", reviewers=("alice", "bob"))
+
+    opened = host.create(DEMO, spec)
+    host.update(DEMO, opened, spec)
+
+    pull = fake.repositories["octo/demo"].pulls[0]
+    assert pull.reviewers == ["alice", "bob"]
+    asked = [e for e in fake.exchanges if e.path.endswith("/requested_reviewers")]
+    assert len(asked) == 2 and all(e.status == 201 for e in asked)

@@ -208,6 +208,7 @@ class _Attempt:
             body=p.redact(pull_request_text.body(job, self.current, diff)),
             draft=draft,
             labels=job.labels,
+            reviewers=job.reviewers,
         )
         existing = p.pull_requests.find_open(checkout.repository, branch)
         if existing is None:
