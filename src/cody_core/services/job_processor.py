@@ -110,6 +110,7 @@ class JobProcessor:
             while not self._stopping(job.job_id):
                 futures: list[Future[RepositoryRun]] = []
                 earliest_expiry: datetime | None = None
+                lost_a_claim = False  # another worker took a run: it is not terminal yet
                 for run in rotated(self._store.iter_runs(job.job_id), self._settings.start_offset):
                     if run.status.terminal:
                         continue
@@ -125,6 +126,7 @@ class JobProcessor:
                     claimed = self._claim(run)
                     if claimed is None:
                         slots.release()
+                        lost_a_claim = True
                         continue
                     future = pool.submit(self._process, job, claimed)
                     future.add_done_callback(lambda _: slots.release())
@@ -134,9 +136,9 @@ class JobProcessor:
                 processed += len(futures)
                 if futures:
                     continue  # runs handed back for a retry are picked up on the next pass
-                if earliest_expiry is None:
+                if earliest_expiry is None and not lost_a_claim:
                     break  # every run is terminal
-                self._wait_for_others(earliest_expiry)
+                self._wait_for_others(earliest_expiry or self._now())
         return processed
 
     def _claimable(self, run: RepositoryRun) -> bool:
