@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from forge import git_env
+from loopback import serving
 
 PROC = Path("/proc")
 
@@ -68,15 +68,8 @@ class GitHttpServer:
         class Handler(_Handler):
             git = server
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with serving(Handler) as self._server:
             yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
 
     def inspect_processes(self) -> None:
         """Record git's command lines, and any command line at all that holds a secret."""

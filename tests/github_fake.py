@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from loopback import serving
+
 SPEC = (
     Path(__file__).resolve().parents[1]
     / "node_modules/@octokit/openapi/generated/api.github.com.json"
@@ -162,15 +164,8 @@ class GitHubFake:
         class Handler(_Handler):
             github = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with serving(Handler) as self._server:
             yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-            thread.join()
 
     def serve(self, method: str, target: str, authorization: str | None, body: Any) -> Exchange:
         parts = urlsplit(target)

@@ -142,15 +142,7 @@ class SqliteJobStore:
         self, job_id: str, repository_name: str, owner: str, now: datetime, lease_until: datetime
     ) -> RepositoryRun | None:
         def claim(run: RepositoryRun) -> RepositoryRun:
-            changes = {
-                "status": RunStatus.IN_PROGRESS,
-                "lease_owner": owner,
-                "lease_expires_at": lease_until,
-                "attempt": run.attempt + 1,
-                "version": run.version + 1,
-                "started_at": run.started_at or now,
-            }
-            return apply_changes(run, changes)
+            return run.claimed(owner, now, lease_until)
 
         return self._update_run(
             job_id,

@@ -212,6 +212,17 @@ class RepositoryRun(Record):
     diff_ref: str | None = None
     conversation_ref: str | None = None
 
+    def claimed(self, owner: str, now: datetime, lease_until: datetime) -> RepositoryRun:
+        """The run as a successful claim leaves it: what every store's claim writes."""
+        return self.evolve(
+            status=RunStatus.IN_PROGRESS,
+            lease_owner=owner,
+            lease_expires_at=lease_until,
+            attempt=self.attempt + 1,
+            version=self.version + 1,
+            started_at=self.started_at or now,
+        )
+
     def with_log(self, entry: LogEntry) -> RepositoryRun:
         """Append a log entry, keeping the newest entries."""
         return self.evolve(logs=(*self.logs, entry)[-MAX_LOG_ENTRIES:])

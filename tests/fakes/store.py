@@ -105,15 +105,7 @@ class FakeJobStore:
             return in_progress and expires is not None and expires < _ts(now)
 
         def claim(run: RepositoryRun) -> RepositoryRun:
-            changes = {
-                "status": RunStatus.IN_PROGRESS,
-                "lease_owner": owner,
-                "lease_expires_at": lease_until,
-                "attempt": run.attempt + 1,
-                "version": run.version + 1,
-                "started_at": run.started_at or now,
-            }
-            return apply_changes(run, changes)
+            return run.claimed(owner, now, lease_until)
 
         claimed = self._update_run(job_id, repository_name, claimable, claim)
         if claimed is not None:
