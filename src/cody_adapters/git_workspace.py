@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cody_adapters.git_files import parse_diff, read_head, read_or_none, remove_tree
 from cody_core.errors import CodyError, InputError, NotFoundError, SkippedError, TransientError
 from cody_core.policies.references import RepositoryRef
 from cody_core.policies.secrets import REDACTED
-from cody_core.ports import Checkout, Diff, FileChange
+from cody_core.ports import Checkout, Diff
 
 # Every git process: hooks never run (the assistant's commands could have written .git/hooks)
 # and paths are printed as they are rather than octal-quoted.
@@ -26,7 +24,6 @@ _DROPPED = frozenset(
 )
 # GIT_* as well: an inherited GIT_DIR or GIT_INDEX_FILE would point git at another repository.
 _DROPPED_PREFIXES = ("ANTHROPIC_", "AWS_", "GIT_")
-_REMOVE_PASSES = 20
 # What the server says when the branch moved after it advertised it and before it updated it.
 _MOVED_ON_SERVER = ("failed to update ref", "cannot lock ref", "incorrect old value")
 _REJECTED = "[rejected]"  # what `push --porcelain` says when the lease or fast-forward fails
@@ -114,12 +111,12 @@ class GitCliWorkspace:
             result = self._run([*args, "--template=", "--", remote.url, str(path)], remote.env)
             if result.returncode != 0:
                 raise _remote_error(f"git clone of {repository}", self._tail(result))
-            head = _read_head(path / ".git")
+            head = read_head(path / ".git")
             if head is None:
                 raise CodyError(f"repository {repository} has no commits", kind="empty-repository")
             self._configs[path] = (path / ".git" / "config").read_bytes()
         except BaseException:
-            _remove_tree(path)
+            remove_tree(path)
             raise
         branch, sha = head
         return Checkout(repository, path, branch.removeprefix("refs/heads/"), sha)
@@ -144,7 +141,7 @@ class GitCliWorkspace:
         options = ["--cached", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "-M"]
         # One process: NUL-separated numstat records, an empty record, then the patch.
         result = self._git(checkout, ["diff", *options, "--numstat", "-z", "--patch", "HEAD"])
-        return _parse_diff(result.stdout)
+        return parse_diff(result.stdout)
 
     def commit(self, checkout: Checkout, message: str) -> str:
         """Commit exactly what `diff` staged, the change the guardrails judged: files a verify
@@ -153,7 +150,7 @@ class GitCliWorkspace:
             checkout,
             ["-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message],
         )
-        head = _read_head(checkout.path / ".git")
+        head = read_head(checkout.path / ".git")
         if head is None:  # pragma: no cover - git just committed, so HEAD resolves
             raise CodyError(f"no commit in {checkout.path} after committing", kind="git")
         return head[1]
@@ -185,7 +182,7 @@ class GitCliWorkspace:
         except OSError:
             return
         if ours and checkout.path.name.startswith("cody-"):  # never delete what clone did not make
-            _remove_tree(checkout.path)
+            remove_tree(checkout.path)
 
     def _remote(self, repository: RepositoryRef) -> _Remote:
         """Where the repository lives and the environment git needs to reach it."""
@@ -266,7 +263,7 @@ class GitCliWorkspace:
     def _restore_config(self, checkout: Checkout) -> None:
         original = self._configs.get(checkout.path)
         config = checkout.path / ".git" / "config"
-        if original is None or _read_or_none(config) == original:
+        if original is None or read_or_none(config) == original:
             return
         descriptor, temporary = tempfile.mkstemp(dir=config.parent, prefix="config.cody-")
         with os.fdopen(descriptor, "wb") as file:
@@ -302,68 +299,3 @@ def _remote_error(action: str, detail: str) -> CodyError:
     if any(sign in lowered for sign in _NETWORK_FAILURES):
         return TransientError(f"{action} failed: {detail}")
     return CodyError(f"{action} failed: {detail}", kind="git")
-
-
-def _parse_diff(output: bytes) -> Diff:
-    fields = output.split(b"\0")
-    files: list[FileChange] = []
-    index = 0
-    while index < len(fields) and fields[index]:
-        added, removed, path = fields[index].split(b"\t", 2)
-        index += 1
-        old_path = None
-        if not path:  # a rename or copy: the old path and the new path follow
-            old_path, path = fields[index], fields[index + 1]
-            index += 2
-        binary = added == b"-"
-        files.append(
-            FileChange(
-                path=os.fsdecode(path),
-                added=0 if binary else int(added),
-                removed=0 if binary else int(removed),
-                binary=binary,
-                old_path=None if old_path is None else os.fsdecode(old_path),
-            )
-        )
-    patch = b"\0".join(fields[index + 1 :]) if files else b""
-    return Diff(tuple(files), patch.decode("utf-8", errors="surrogateescape"))
-
-
-def _read_head(git_dir: Path) -> tuple[str, str] | None:
-    """(HEAD's ref, commit sha) read from the files git writes, or None when HEAD is unborn."""
-    head = (git_dir / "HEAD").read_text().strip()
-    if not head.startswith("ref: "):
-        return "HEAD", head
-    ref = head.removeprefix("ref: ")
-    loose = _read_or_none(git_dir / ref)
-    if loose is not None:
-        return ref, loose.decode().strip()
-    for line in (_read_or_none(git_dir / "packed-refs") or b"").decode().splitlines():
-        sha, _, name = line.partition(" ")
-        if name == ref:
-            return ref, sha
-    return None
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
-
-
-def _remove_tree(path: Path) -> None:
-    """Delete a directory tree, making read-only directories writable on the way; never raise."""
-
-    def make_writable(_function: object, failed: str, _error: object) -> None:
-        for target in (os.path.dirname(failed), failed):
-            if os.path.isdir(target) and not os.path.islink(target):
-                with suppress(OSError):
-                    os.chmod(target, 0o700)
-
-    handler = {"onexc" if sys.version_info >= (3, 12) else "onerror": make_writable}
-    for _ in range(_REMOVE_PASSES):  # each pass opens up at least one more level of the tree
-        if not os.path.lexists(path):
-            return
-        with suppress(OSError):
-            shutil.rmtree(path, **handler)  # type: ignore[arg-type]

@@ -1,0 +1,78 @@
+"""What git leaves on disk and prints, read without spawning git: diffs, HEAD, checkouts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from contextlib import suppress
+from pathlib import Path
+
+from cody_core.ports import Diff, FileChange
+
+_REMOVE_PASSES = 20
+
+
+def parse_diff(output: bytes) -> Diff:
+    fields = output.split(b"\0")
+    files: list[FileChange] = []
+    index = 0
+    while index < len(fields) and fields[index]:
+        added, removed, path = fields[index].split(b"\t", 2)
+        index += 1
+        old_path = None
+        if not path:  # a rename or copy: the old path and the new path follow
+            old_path, path = fields[index], fields[index + 1]
+            index += 2
+        binary = added == b"-"
+        files.append(
+            FileChange(
+                path=os.fsdecode(path),
+                added=0 if binary else int(added),
+                removed=0 if binary else int(removed),
+                binary=binary,
+                old_path=None if old_path is None else os.fsdecode(old_path),
+            )
+        )
+    patch = b"\0".join(fields[index + 1 :]) if files else b""
+    return Diff(tuple(files), patch.decode("utf-8", errors="surrogateescape"))
+
+
+def read_head(git_dir: Path) -> tuple[str, str] | None:
+    """(HEAD's ref, commit sha) read from the files git writes, or None when HEAD is unborn."""
+    head = (git_dir / "HEAD").read_text().strip()
+    if not head.startswith("ref: "):
+        return "HEAD", head
+    ref = head.removeprefix("ref: ")
+    loose = read_or_none(git_dir / ref)
+    if loose is not None:
+        return ref, loose.decode().strip()
+    for line in (read_or_none(git_dir / "packed-refs") or b"").decode().splitlines():
+        sha, _, name = line.partition(" ")
+        if name == ref:
+            return ref, sha
+    return None
+
+
+def read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a directory tree, making read-only directories writable on the way; never raise."""
+
+    def make_writable(_function: object, failed: str, _error: object) -> None:
+        for target in (os.path.dirname(failed), failed):
+            if os.path.isdir(target) and not os.path.islink(target):
+                with suppress(OSError):
+                    os.chmod(target, 0o700)
+
+    handler = {"onexc" if sys.version_info >= (3, 12) else "onerror": make_writable}
+    for _ in range(_REMOVE_PASSES):  # each pass opens up at least one more level of the tree
+        if not os.path.lexists(path):
+            return
+        with suppress(OSError):
+            shutil.rmtree(path, **handler)  # type: ignore[arg-type]
