@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 import random
 import signal
+import subprocess
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -86,45 +88,45 @@ LEASE_SECONDS = "2"  # renewed every 0.67 s; the dead worker's run is free 2 s a
 class Watched:
     """A worker whose JSON log is read while it runs, so that a test can act at a moment of it."""
 
-    def __init__(self, process):
+    def __init__(self, process: subprocess.Popen[str]):
         self.process = process
         self.lines: list[str] = []
-        self._eof = False
-        self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
-    def wait_for_finished_runs(self, count: int, timeout: float) -> bool:
-        with self._changed:
-            return (
-                self._changed.wait_for(lambda: self._eof or self._finished() >= count, timeout)
-                and not self._eof
-            )
+    @property
+    def finished_runs(self) -> int:
+        return sum('"event": "run.' in line for line in list(self.lines))
 
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+    def wait(self, timeout: float) -> int:
+        code = self.process.wait(timeout)
         self._reader.join(timeout=10)
-
-    def _finished(self) -> int:
-        return sum('"event": "run.' in line for line in self.lines)
+        return code
 
     def _read(self) -> None:
-        for line in self.process.stderr:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        with self._changed:
-            self._eof = True
-            self._changed.notify_all()
+        for line in self.process.stderr or ():
+            self.lines.append(line)
+
+
+def first_to_finish(workers: list[Watched], runs: int, timeout: float) -> Watched | None:
+    """The first worker whose log says it has finished `runs` runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for worker in workers:
+            if worker.finished_runs >= runs:
+                return worker
+        time.sleep(0.005)
+    return None
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", KILL_SEEDS, ids=lambda seed: f"seed-{seed}")
 def test_a_worker_killed_at_a_random_moment_is_taken_over_and_leaves_no_trace(tmp_path, env, seed):
     rng = random.Random(seed)
-    victim, runs_first, delay = rng.randrange(3), rng.randint(1, 4), rng.uniform(0, 0.5)
-    plan = f"seed {seed}: SIGKILL worker {victim} {delay:.3f}s after its run #{runs_first}"
+    runs_first, delay = rng.randint(1, 4), rng.uniform(0, 0.5)
+    # The first worker to get there rather than a chosen one: on a busy machine a worker that
+    # starts late can find the work already done.
+    plan = f"seed {seed}: SIGKILL the first worker to finish {runs_first} runs {delay:.3f}s later"
     print(plan)  # replay one case with: pytest -k seed-N
     repos = forge(tmp_path, KILL_REPOSITORIES, lambda index: index % 3 != 0)
     job_id = create(repos)
@@ -133,24 +135,26 @@ def test_a_worker_killed_at_a_random_moment_is_taken_over_and_leaves_no_trace(tm
         start_worker(job_id, index, temp_dir, CODY_LEASE_SECONDS=LEASE_SECONDS)
         for index, temp_dir in enumerate(temp_dirs)
     ]
-    with reaped(started) as workers:
-        watched = Watched(workers[victim])
-        reached = watched.wait_for_finished_runs(runs_first, timeout=60)
+    with reaped(started):
+        workers = [Watched(process) for process in started]
+        victim = first_to_finish(workers, runs_first, timeout=60)
+        assert victim is not None, plan
         time.sleep(delay)
-        watched.kill()
-        survivors = [worker for index, worker in enumerate(workers) if index != victim]
-        outputs = [worker.communicate(timeout=120) for worker in survivors]
+        victim.process.send_signal(signal.SIGKILL)
+        survivors = [worker for worker in workers if worker is not victim]
+        codes = sorted(worker.wait(timeout=120) for worker in survivors)
+        assert victim.wait(timeout=10) == -signal.SIGKILL, plan
 
-    assert reached, f"{plan}: the worker ended before its run #{runs_first}"
-    assert watched.process.returncode == -signal.SIGKILL, plan
-    # A survivor that loses the race for the dead worker's run to the other one exits 3 (see
-    # test_a_worker_that_loses_the_race_for_the_last_run_waits_for_it): Batch retries it.
-    codes = sorted(w.returncode for w in survivors)
-    assert codes in ([0, 0], [0, 3]), (plan, [err[-2000:] for _, err in outputs])
-    runs = runs_of(job_id)
+    killed = workers.index(victim)
+    plan += f" (worker {killed})"
+    # Both survivors wake when the dead worker's lease ends and race for its run: the loser
+    # waits for the winner (test_a_worker_that_loses_the_race_for_the_last_run_waits_for_it).
+    assert codes == [0, 0], (plan, ["".join(worker.lines[-10:]) for worker in survivors])
     report = status(job_id)
+    runs = {run["repositoryName"]: run for run in report["repositories"]}
+    outcomes = Counter((r["status"], r.get("error", {}).get("message")) for r in runs.values())
+    assert outcomes == {("completed", None): KILL_REPOSITORIES}, (plan, outcomes)
     assert (report["status"], report["completedCount"]) == ("completed", KILL_REPOSITORIES), plan
-    assert {run["status"] for run in runs.values()} == {"completed"}, plan
     # Only the one run the dead worker held (concurrency 1) was done a second time.
     again = sorted(name for name, run in runs.items() if run["attempt"] != 1)
     for name in again:  # what the dead worker had stored of it, then the survivor's steps
@@ -164,12 +168,11 @@ def test_a_worker_killed_at_a_random_moment_is_taken_over_and_leaves_no_trace(tm
         if "conflict" in entry["message"] or entry["level"] == "error"
     ], plan
     assert_one_pull_request_per_change(env, job_id, runs)
-    left_by_victim = leftover_checkouts(temp_dirs[victim])
+    left_by_victim = leftover_checkouts(temp_dirs[killed])
     print(f"{plan}: the killed worker left {len(left_by_victim)} checkouts")
-    assert [leftover_checkouts(temp_dirs[i]) for i in range(3) if i != victim] == [[], []], plan
+    assert [leftover_checkouts(temp_dirs[i]) for i in range(3) if i != killed] == [[], []], plan
 
-    # Batch retrying the killed container (and one that exited 3): the job is done, so the
-    # retry changes nothing.
+    # Batch retrying the killed container: the job is done, so the retry changes nothing.
     before = (status(job_id), pull_requests_by_repository(env["CODY_HOME"]))
     cody("job", "run", job_id, "0")
     assert (status(job_id), pull_requests_by_repository(env["CODY_HOME"])) == before

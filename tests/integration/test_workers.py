@@ -47,8 +47,6 @@ def test_four_workers_process_each_of_two_hundred_repositories_exactly_once(tmp_
     with reaped(started) as workers:
         outputs = [worker.communicate(timeout=240) for worker in workers]
 
-    # A worker could exit 3 if it lost the race for the last run (see
-    # test_faults.test_a_worker_that_loses_the_race_for_the_last_run_waits_for_it).
     assert [w.returncode for w in workers] == [0] * WORKERS, [err[-2000:] for _, err in outputs]
     report = status(job_id)
     runs = {run["repositoryName"]: run for run in report["repositories"]}
@@ -66,10 +64,11 @@ def test_four_workers_process_each_of_two_hundred_repositories_exactly_once(tmp_
         cloned = [entry for entry in run["logs"] if entry["message"].startswith("cloned ")]
         assert (run["status"], run["attempt"], len(cloned)) == ("completed", 1, 1), name
 
-    done_by = [
-        [e["repository"] for e in log_events(err) if e["event"] == "run.completed"]
-        for _, err in outputs
+    events = [log_events(err) for _, err in outputs]
+    assert [{e.get("batchArrayIndex") for e in log} for log in events] == [
+        {str(index)} for index in range(WORKERS)
     ]
+    done_by = [[e["repository"] for e in log if e["event"] == "run.completed"] for log in events]
     assert sorted(name for names in done_by for name in names) == sorted(repos)
     print("repositories per worker:", [len(names) for names in done_by])
     assert all(done_by), "every worker got some of the work"

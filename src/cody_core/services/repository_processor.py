@@ -199,6 +199,10 @@ class _Attempt:
             return self.finish()
         remote_sha = p.workspace.remote_branch_sha(checkout, branch)
         sha = p.workspace.commit(checkout, pull_request_text.title(job, self.current, diff))
+        if self.should_stop():
+            raise StoppedError("stopped before the push")
+        # Fails with LeaseLostError when another worker took the run over while this one stalled.
+        self.save(log_message=f"pushing {branch}")
         p.workspace.push(checkout, branch, remote_sha)
         self.save(log_message=f"pushed {branch} at {sha[:12]}", branch=branch, commit_sha=sha)
         spec = PullRequestSpec(
