@@ -62,7 +62,6 @@ class S3ArtifactStore:
             raise InputError(f"artifact location s3://{bucket}/{prefix} is invalid: {problem}")
         self._client = client
         self._bucket = bucket
-        self._prefix = prefix
         self._key_prefix = f"{prefix}/" if prefix else ""
 
     def put(self, job_id: str, repository_name: str, kind: str, content: bytes) -> str:

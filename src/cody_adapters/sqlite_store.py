@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -148,7 +148,7 @@ class SqliteJobStore:
             job_id,
             repository_name,
             "status = ? OR (status = ? AND lease_expires_at < ?)",
-            (RunStatus.PENDING.value, RunStatus.IN_PROGRESS.value, _ts(now)),
+            (RunStatus.PENDING.value, RunStatus.IN_PROGRESS.value, format_timestamp(now)),
             claim,
         )
 
@@ -268,7 +268,3 @@ def _dumps(document: dict[str, Any]) -> str:
 
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
-
-
-def _ts(value: datetime) -> str:
-    return format_timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))

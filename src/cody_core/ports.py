@@ -94,9 +94,6 @@ class Diff:
     files: tuple[FileChange, ...]
     patch: str  # bytes that are not UTF-8 are kept as surrogate escapes
 
-    def patch_bytes(self) -> bytes:
-        return self.patch.encode("utf-8", "surrogateescape")
-
     @property
     def empty(self) -> bool:
         return not self.files

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from cody_core.errors import InputError
@@ -102,7 +102,7 @@ class FakeJobStore:
                 return True
             expires = d.get("leaseExpiresAt")
             in_progress = d["status"] == RunStatus.IN_PROGRESS
-            return in_progress and expires is not None and expires < _ts(now)
+            return in_progress and expires is not None and expires < format_timestamp(now)
 
         def claim(run: RepositoryRun) -> RepositoryRun:
             return run.claimed(owner, now, lease_until)
@@ -167,7 +167,3 @@ class FakeJobStore:
             self._runs[job_id][repository_name] = document
             self.writes += 1
         return RepositoryRun.model_validate(document)
-
-
-def _ts(value: datetime) -> str:
-    return format_timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))

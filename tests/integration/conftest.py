@@ -6,6 +6,7 @@ import pytest
 
 from cli_support import CLAUDE_KEY, GITHUB_TOKEN
 from cody_cli.job_commands import container
+from github_fake import SPEC, OpenApi
 
 
 @pytest.fixture
@@ -26,3 +27,11 @@ def env(tmp_path, monkeypatch):
     yield values
     container.reset_singletons()
     container.reset_override()
+
+
+@pytest.fixture(scope="session")
+def openapi() -> OpenApi:
+    """GitHub's OpenAPI description, which the REST fake's answers are checked against."""
+    if not SPEC.exists():
+        pytest.fail(f"{SPEC} is missing: run `make test`, which installs it with npm")
+    return OpenApi()

@@ -24,7 +24,7 @@ from cli_support import CODEMOD, GITHUB_TOKEN, cody, status
 from cody_cli.job_commands import container
 from forge import branch_sha, git, make_bare_repo, push_commit
 from git_http_server import GitHttpServer
-from github_fake import DOCS, SPEC, Canned, FakePull, GitHubFake, OpenApi, rate_limited
+from github_fake import DOCS, Canned, FakePull, GitHubFake, OpenApi, rate_limited
 
 OWNER = "octo"
 PULLS = "/repos/{owner}/{repo}/pulls"
@@ -83,13 +83,6 @@ class GitHub:
 
     def git_targets(self, repository: str) -> list[str]:
         return [r.target for r in self.git.requests if r.target.startswith(f"/{repository}.git/")]
-
-
-@pytest.fixture(scope="module")
-def openapi() -> OpenApi:
-    if not SPEC.exists():
-        pytest.fail(f"{SPEC} is missing: run `make test`, which installs it with npm")
-    return OpenApi()
 
 
 @pytest.fixture

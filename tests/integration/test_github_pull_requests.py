@@ -18,20 +18,13 @@ from cody_core.errors import CodyError, InputError, NotFoundError, TransientErro
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import PullRequest, PullRequestSpec
 from fakes.pull_requests import FakePullRequestHost
-from github_fake import ROUTES, SPEC, Canned, GitHubFake, OpenApi, rate_limited
+from github_fake import ROUTES, Canned, GitHubFake, OpenApi, rate_limited
 
 TOKEN = "ghp_" + "Fake0Token1" * 3 + "xyz"
 DEMO = RepositoryRef(kind="github", name="octo/demo")  # references are lower-cased
 REPO = "/repos/{owner}/{repo}"
 PULLS = "/repos/{owner}/{repo}/pulls"
 SPEC_OF = PullRequestSpec(head="cody/job-1", base="main", title="Rename x", body="Why")
-
-
-@pytest.fixture(scope="module")
-def openapi() -> OpenApi:
-    if not SPEC.exists():
-        pytest.fail(f"{SPEC} is missing: run `make test`, which installs it with npm")
-    return OpenApi()
 
 
 @pytest.fixture
