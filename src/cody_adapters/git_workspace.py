@@ -58,7 +58,7 @@ class _Remote:
 
 
 class GitCliWorkspace:
-    """Clones, branches, diffs, commits and pushes in temporary checkouts of local or GitHub
+    """Clones, diffs, commits and pushes in temporary checkouts of local or GitHub
     repositories.
 
     Git runs as a subprocess rather than through GitPython: GitPython always starts a
@@ -121,9 +121,6 @@ class GitCliWorkspace:
         branch, sha = head
         return Checkout(repository, path, branch.removeprefix("refs/heads/"), sha)
 
-    def create_branch(self, checkout: Checkout, branch: str) -> None:
-        self._git(checkout, ["checkout", "--quiet", "-b", branch])
-
     def remote_branch_sha(self, checkout: Checkout, branch: str) -> str | None:
         remote = self._remote(checkout.repository)
         ref = f"refs/heads/{branch}"
@@ -137,6 +134,10 @@ class GitCliWorkspace:
         return None
 
     def diff(self, checkout: Checkout) -> Diff:
+        # One process answers the common case, nothing changed; `add` sees the same files.
+        status = ["status", "--porcelain", "-z", "--untracked-files=all"]
+        if not self._git(checkout, status).stdout:
+            return Diff((), "")
         self._git(checkout, ["add", "--all"])
         options = ["--cached", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "-M"]
         # One process: NUL-separated numstat records, an empty record, then the patch.
@@ -156,10 +157,12 @@ class GitCliWorkspace:
         return head[1]
 
     def push(self, checkout: Checkout, branch: str, expected_remote_sha: str | None) -> None:
+        """Push the commit checked out (HEAD) to `branch` of the remote: no local branch is
+        made, which would cost a git process for every repository, changed or not."""
         remote = self._remote(checkout.repository)
         ref = f"refs/heads/{branch}"
         lease = f"--force-with-lease={ref}:{expected_remote_sha or ''}"
-        args = ["push", "--porcelain", "--no-verify", lease, "--", remote.url, f"{ref}:{ref}"]
+        args = ["push", "--porcelain", "--no-verify", lease, "--", remote.url, f"HEAD:{ref}"]
         result = self._git(checkout, args, remote.env, check=False)
         if result.returncode == 0:
             return

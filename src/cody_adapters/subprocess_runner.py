@@ -65,10 +65,15 @@ class SubprocessCommandRunner:
         tail = _Tail(4 * (self._output_limit + self._longest_secret))  # up to 4 bytes a character
         reader = threading.Thread(target=tail.consume, args=(process.stdout,), daemon=True)
         reader.start()
+        # Popen.wait(timeout) sleeps in steps of up to 50 ms, which every command would pay
+        # after it exits; a thread blocked in waitpid wakes this one at once instead.
+        exited = threading.Event()
+        waiter = threading.Thread(target=_wait_then_set, args=(process, exited), daemon=True)
+        waiter.start()
         timed_out = stopped = False
         deadline = time.monotonic() + timeout
         try:
-            while process.poll() is None:
+            while not exited.is_set():
                 if should_stop():
                     stopped = True
                     break
@@ -76,8 +81,7 @@ class SubprocessCommandRunner:
                 if remaining <= 0:
                     timed_out = True
                     break
-                with suppress(subprocess.TimeoutExpired):
-                    process.wait(min(remaining, _POLL_SECONDS))
+                exited.wait(min(remaining, _POLL_SECONDS))
         finally:
             _kill_group(process.pid)
             process.wait()
@@ -124,6 +128,11 @@ class _Tail:
         if len(self.data) > self.limit:
             del self.data[: len(self.data) - self.limit]
             self.truncated = True
+
+
+def _wait_then_set(process: subprocess.Popen[bytes], exited: threading.Event) -> None:
+    process.wait()
+    exited.set()
 
 
 def _kill_group(group: int) -> None:

@@ -108,11 +108,9 @@ class Diff:
 
 
 class GitWorkspace(Protocol):
-    """Clones, branches, diffs, commits and pushes in temporary checkouts."""
+    """Clones, diffs, commits and pushes (to a branch of the remote) in temporary checkouts."""
 
     def clone(self, repository: RepositoryRef) -> Checkout: ...
-
-    def create_branch(self, checkout: Checkout, branch: str) -> None: ...
 
     def remote_branch_sha(self, checkout: Checkout, branch: str) -> str | None: ...
 

@@ -59,9 +59,6 @@ class FakeWorkspace:
         self.base[path] = dict(repo.files)
         return Checkout(repository, path, repo.default_branch, "0" * 40)
 
-    def create_branch(self, checkout: Checkout, branch: str) -> None:
-        self._maybe_fail("branch")
-
     def remote_branch_sha(self, checkout: Checkout, branch: str) -> str | None:
         return self.repositories[checkout.repository.name].branches.get(branch)
 

@@ -93,7 +93,6 @@ def test_clone_commit_and_push_send_the_token_in_a_header_and_nowhere_else(
     workspace, server, forge, token, tmp_path, commands
 ):
     checkout = workspace.clone(DEMO)
-    workspace.create_branch(checkout, BRANCH)
     write_files(checkout.path, {"app.py": "x = 2\n"})
     expected = workspace.remote_branch_sha(checkout, BRANCH)
     workspace.diff(checkout)  # commit takes what diff staged
@@ -135,7 +134,6 @@ def test_clone_is_shallow_and_takes_only_the_default_branch(workspace, forge):
 
 def test_commits_carry_the_configured_author_and_committer(workspace):
     checkout = workspace.clone(DEMO)
-    workspace.create_branch(checkout, BRANCH)
     write_files(checkout.path, {"new.txt": "new\n"})
 
     workspace.diff(checkout)  # commit takes what diff staged
@@ -173,7 +171,6 @@ def test_git_error_text_is_redacted_before_it_becomes_an_error(workspace, server
 
 def test_a_push_to_an_archived_repository_is_reported_as_archived(workspace, server):
     checkout = workspace.clone(DEMO)
-    workspace.create_branch(checkout, BRANCH)
     write_files(checkout.path, {"new.txt": "new\n"})
     workspace.diff(checkout)  # commit takes what diff staged
     workspace.commit(checkout, "Add new")
@@ -203,7 +200,6 @@ def test_without_a_token_github_repositories_are_refused_before_git_runs(
 def test_a_push_never_overwrites_commits_pushed_after_the_branch_was_read(workspace, forge):
     bare = forge / "octo" / "demo.git"
     checkout = workspace.clone(DEMO)
-    workspace.create_branch(checkout, BRANCH)
     write_files(checkout.path, {"ours.txt": "ours\n"})
     expected = workspace.remote_branch_sha(checkout, BRANCH)
     workspace.diff(checkout)  # commit takes what diff staged
@@ -221,7 +217,6 @@ def test_a_push_replaces_the_branch_it_read_and_refuses_one_that_moved(workspace
     bare = forge / "octo" / "demo.git"
     earlier = push_commit(bare, BRANCH, {"earlier.txt": "an earlier run\n"})
     first = workspace.clone(DEMO)
-    workspace.create_branch(first, BRANCH)
     write_files(first.path, {"ours.txt": "ours\n"})
     seen = workspace.remote_branch_sha(first, BRANCH)
     workspace.diff(first)  # commit takes what diff staged
@@ -232,7 +227,6 @@ def test_a_push_replaces_the_branch_it_read_and_refuses_one_that_moved(workspace
     assert seen == earlier
     assert branch_sha(bare, BRANCH) == ours
     second = workspace.clone(DEMO)
-    workspace.create_branch(second, BRANCH)
     write_files(second.path, {"again.txt": "again\n"})
     workspace.diff(second)
     workspace.commit(second, "Again")

@@ -42,8 +42,8 @@ def opening(checkout: Checkout) -> dict[str, Any]:
     return {
         "role": "user",
         "content": (
-            f"The repository is {checkout.repository}, on a new branch from "
-            f"{checkout.default_branch} at {checkout.head_sha[:12]}. Make the change the task "
+            f"The repository is {checkout.repository}, checked out at "
+            f"{checkout.default_branch} {checkout.head_sha[:12]}. Make the change the task "
             "describes."
         ),
     }

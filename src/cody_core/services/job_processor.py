@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from cody_core.errors import NotFoundError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunError, RunStatus
@@ -108,7 +109,9 @@ class JobProcessor:
         processed = 0
         with ThreadPoolExecutor(concurrency, thread_name_prefix="cody-run") as pool:
             while not self._stopping(job.job_id):
-                futures: list[Future[RepositoryRun]] = []
+                # Only runs in flight are held: a pass over 10,000 runs keeps no result.
+                in_flight: set[Future[RepositoryRun]] = set()
+                submitted = 0
                 earliest_expiry: datetime | None = None
                 lost_a_claim = False  # another worker took a run: it is not terminal yet
                 for run in rotated(self._store.iter_runs(job.job_id), self._settings.start_offset):
@@ -129,12 +132,13 @@ class JobProcessor:
                         lost_a_claim = True
                         continue
                     future = pool.submit(self._process, job, claimed)
-                    future.add_done_callback(lambda _: slots.release())
-                    futures.append(future)
-                for future in futures:
-                    future.result()
-                processed += len(futures)
-                if futures:
+                    in_flight.add(future)
+                    future.add_done_callback(partial(_settled, in_flight, slots))
+                    submitted += 1
+                for future in list(in_flight):
+                    future.result()  # waits, and raises what stopped a run (an interrupt)
+                processed += submitted
+                if submitted:
                     continue  # runs handed back for a retry are picked up on the next pass
                 if earliest_expiry is None and not lost_a_claim:
                     break  # every run is terminal
@@ -228,6 +232,14 @@ class JobProcessor:
 
     def _now(self) -> datetime:
         return self._clock.now()
+
+
+def _settled(
+    in_flight: set[Future[RepositoryRun]], slots: threading.Semaphore, future: Future
+) -> None:
+    if future.exception() is None:  # a failed one stays, for the pass to raise its error
+        in_flight.discard(future)
+    slots.release()
 
 
 def cancel_pending(store: JobStore, job_id: str, now: datetime) -> int:

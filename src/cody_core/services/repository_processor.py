@@ -144,7 +144,6 @@ class _Attempt:
         try:
             self.save(log_message=f"cloned {checkout.default_branch} at {checkout.head_sha[:12]}")
             branch = job.branch_name()
-            p.workspace.create_branch(checkout, branch)
             verify = (lambda: self.run_verify(checkout)) if job.verify_command else None
             result = p.assistant.change(AssistantRequest(job, checkout, should_stop, verify))
             changes: dict[str, Any] = {
