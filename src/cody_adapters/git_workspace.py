@@ -101,6 +101,7 @@ class GitCliWorkspace:
         }
         self._timeout = timeout
         self._configs: dict[Path, bytes] = {}  # checkout path -> .git/config right after cloning
+        self._indexes: dict[Path, tuple[int, int, int] | None] = {}  # and its .git/index's identity
 
     def clone(self, repository: RepositoryRef) -> Checkout:
         remote = self._remote(repository)
@@ -115,6 +116,7 @@ class GitCliWorkspace:
             if head is None:
                 raise CodyError(f"repository {repository} has no commits", kind="empty-repository")
             self._configs[path] = (path / ".git" / "config").read_bytes()
+            self._indexes[path] = _identity(path / ".git" / "index")
         except BaseException:
             remove_tree(path)
             raise
@@ -134,11 +136,13 @@ class GitCliWorkspace:
         return None
 
     def diff(self, checkout: Checkout) -> Diff:
-        # One process answers the common case, nothing changed; `add` sees the same files.
-        status = ["status", "--porcelain", "-z", "--untracked-files=all"]
-        if not self._git(checkout, status).stdout:
+        # While nothing has written the index since the clone, it holds HEAD's tree, so an `add`
+        # that stages nothing means no change, and the diff process is saved. (Git replaces the
+        # index file whenever it writes it, so a command's `git add` shows as a new identity.)
+        untouched = self._indexes.get(checkout.path) == _identity(checkout.path / ".git/index")
+        staged = self._git(checkout, ["add", "--all", "--verbose"]).stdout
+        if untouched and not staged:
             return Diff((), "")
-        self._git(checkout, ["add", "--all"])
         options = ["--cached", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "-M"]
         # One process: NUL-separated numstat records, an empty record, then the patch.
         result = self._git(checkout, ["diff", *options, "--numstat", "-z", "--patch", "HEAD"])
@@ -180,6 +184,7 @@ class GitCliWorkspace:
 
     def cleanup(self, checkout: Checkout) -> None:
         self._configs.pop(checkout.path, None)
+        self._indexes.pop(checkout.path, None)
         try:
             ours = checkout.path.resolve().parent == self._temp_root.resolve()
         except OSError:
@@ -272,6 +277,14 @@ class GitCliWorkspace:
         with os.fdopen(descriptor, "wb") as file:
             file.write(original)
         os.replace(temporary, config)  # replaces a planted symlink instead of writing through it
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
 
 
 def _server_url(url: str) -> str:

@@ -42,12 +42,11 @@ def create_and_run(
     job = create_job(repositories, fields)
     print(job.job_id, file=sys.stderr)
     run_job(job.job_id, None, concurrency, log_format)
-    jobs = job_commands.container.jobs()
-    final = jobs.get(job.job_id)
+    final, runs = job_commands.container.jobs().report(job.job_id)
     if json:
-        render.print_job_json(final, jobs.runs(job.job_id))
+        render.print_job_json(final, runs)
     else:
-        render.status_table(final, jobs.runs(job.job_id))
+        render.status_table(final, runs)
 
 
 @app.command()

@@ -41,7 +41,7 @@ def run_demo(container: Any, concurrency: int) -> None:
     )
     run_job(job.job_id, None, concurrency, LogFormat.text)
     jobs = container.jobs()
-    render.status_table(jobs.get(job.job_id), jobs.runs(job.job_id))
+    render.status_table(*jobs.report(job.job_id))
     for repository, patch in jobs.diff(job.job_id):
         print(f"\nThe change to {repository}:\n")
         sys.stdout.write(patch)

@@ -127,12 +127,11 @@ def submit(
 @cli_errors
 def status(job_id: JobId, json: Json = False) -> None:
     """Show a job and every repository's status."""
-    jobs = container.jobs()
-    job = jobs.get(job_id)
+    job, runs = container.jobs().report(job_id)
     if json:
-        render.print_job_json(job, jobs.runs(job_id))
+        render.print_job_json(job, runs)
     else:
-        render.status_table(job, jobs.runs(job_id))
+        render.status_table(job, runs)
 
 
 @app.command("list")

@@ -138,6 +138,16 @@ def test_diff_sees_a_change_made_alone(workspace, origin, change, path):
     assert [f.path for f in diff.files] == [path]
 
 
+def test_diff_sees_a_change_the_command_staged_itself(workspace, origin):
+    checkout = workspace.clone(local(origin))
+    write_files(checkout.path, {"staged.txt": "staged\n"})
+    git("add", "staged.txt", cwd=checkout.path)  # what a codemod that runs `git add` leaves
+
+    diff = workspace.diff(checkout)
+
+    assert [f.path for f in diff.files] == ["staged.txt"]
+
+
 def test_diff_ignores_what_gitignore_ignores(workspace, origin):
     checkout = workspace.clone(local(origin))
     write_files(checkout.path, {".gitignore": "build/\n"})

@@ -76,9 +76,9 @@ class JobService:
     def list(self) -> Iterator[Job]:
         return self._store.list_jobs()
 
-    def runs(self, job_id: str) -> Iterator[RepositoryRun]:
-        self.get(job_id)
-        return self._store.iter_runs(job_id)
+    def report(self, job_id: str) -> tuple[Job, Iterator[RepositoryRun]]:
+        """The job, read once, and its runs, read a page at a time as they are consumed."""
+        return self.get(job_id), self._store.iter_runs(job_id)
 
     def run_for(self, job_id: str, repository: str) -> RepositoryRun:
         name = parse_reference(repository).name
@@ -128,7 +128,7 @@ class JobService:
 
     def diff(self, job_id: str, repository: str | None = None) -> Iterator[tuple[str, str]]:
         """(repository, patch) for each run with a change."""
-        runs = [self.run_for(job_id, repository)] if repository else self.runs(job_id)
+        runs = [self.run_for(job_id, repository)] if repository else self.report(job_id)[1]
         for run in runs:
             if run.diff is not None:
                 yield run.repository_name, run.diff
