@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,9 +45,11 @@ rm -rf "$dir"
 
 
 def build_forge(root: Path, count: int) -> list[Path]:
+    """`count` bare repositories, copies of one: each gets its own branches and pushes."""
     files = {f"module_{i:02d}.py": f"def f{i}():\n    return old_call({i})\n" for i in range(45)}
     files.update({f"docs/page_{i}.md": f"# page {i}\n" for i in range(5)})
-    return [make_bare_repo(root, f"repo-{i:03d}", files) for i in range(count)]
+    template = make_bare_repo(root.parent, "template", files)
+    return [shutil.copytree(template, root / f"repo-{i:03d}.git") for i in range(count)]
 
 
 def cody_rate(repos: list[Path], concurrency: int, env: dict[str, str], command: str) -> float:
