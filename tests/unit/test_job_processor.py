@@ -13,6 +13,7 @@ from cody_core.policies.allowlist import Allowlist
 from cody_core.policies.references import parse_reference
 from cody_core.ports import PullRequestSpec
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
+from fakes.assistant import FakeAssistant
 from fakes.pipeline import Pipeline, replace_all
 
 
@@ -292,3 +293,26 @@ def test_a_worker_with_a_start_offset_claims_from_there_then_wraps_around():
     processor.run(job_id, max_repositories=None)
 
     assert p.workspace.cloned == [*names[3:], *names[:3]]
+
+
+def test_an_interrupt_in_one_run_reaches_the_caller_and_hands_that_run_back():
+    p = Pipeline()
+    names = p.repos(3)
+    rename = replace_all("old_call", "new_call")
+    interrupts = [KeyboardInterrupt()]
+
+    def edit(name: str, files: dict[str, str]) -> None:
+        if name == names[0] and interrupts:
+            raise interrupts.pop()
+        rename(name, files)
+
+    p.assistant = FakeAssistant(p.workspace, edit)
+    job_id = p.create(names)
+
+    with pytest.raises(KeyboardInterrupt):  # raised once the pass's other runs are done
+        p.processor().run(job_id, max_repositories=None, concurrency=1)
+
+    interrupted = p.store.get_run(job_id, names[0])
+    assert (interrupted.status, interrupted.attempt) == (RunStatus.PENDING, 0)
+    assert interrupted.error.kind == "interrupted"
+    assert p.store.get_job(job_id).status == JobStatus.IN_PROGRESS
