@@ -19,7 +19,18 @@ from moto import mock_aws
 from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client
 
 CLI = Path(__file__).resolve().parents[1] / "node_modules" / "dynalite" / "cli.js"
-IN_MEMORY_AND_AT_ONCE = ["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
+# Keeps dynalite up when a client dies mid-request (a SIGKILLed worker), as DynamoDB stays up.
+PRELOAD = Path(__file__).resolve().parent / "dynalite_preload.js"
+LOOPBACK_IN_MEMORY = [
+    "--host",
+    "127.0.0.1",
+    "--createTableMs",
+    "0",
+    "--deleteTableMs",
+    "0",
+    "--updateTableMs",
+    "0",
+]
 REGION = "us-east-1"
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -45,7 +56,7 @@ def dynalite_server(timeout: float = 20.0) -> Iterator[str]:
         pytest.fail(f"dynalite is missing ({CLI}): run `make test`, which installs it with npm")
     port = _free_port()
     process = subprocess.Popen(
-        ["node", str(CLI), "--host", "127.0.0.1", "--port", str(port), *IN_MEMORY_AND_AT_ONCE],
+        ["node", "-r", str(PRELOAD), str(CLI), "--port", str(port), *LOOPBACK_IN_MEMORY],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

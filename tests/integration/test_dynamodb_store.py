@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import sqlite3
+import struct
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -366,3 +368,16 @@ def test_keys_dynamodb_cannot_hold_are_refused_before_anything_is_written(
 
     assert on_moto.get_job("job-1") is None
     assert list(on_moto.list_jobs()) == []
+
+
+def test_dynalite_outlives_a_client_that_dies_in_the_middle_of_a_request(dynalite):
+    host, port = dynalite.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(
+            b"POST / HTTP/1.1\r\nHost: dynalite\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 100\r\n\r\n{"
+        )
+        # Closing with a zero linger resets the connection, as the kernel does for a killed process.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    assert "TableNames" in dynamodb_client(dynalite, "us-east-1").list_tables(Limit=1)

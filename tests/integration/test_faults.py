@@ -73,14 +73,11 @@ def assert_one_pull_request_per_change(env, job_id: str, runs: dict[str, dict[st
 
 # --- a. a worker killed at a random moment ----------------------------------------------------
 #
-# On SQLite, not dynalite: dynalite dies when a client vanishes in the middle of a request (its
-# request error handler rethrows "Error: aborted", ECONNRESET), so a SIGKILL would take the
-# session's DynamoDB down for every later test, where DynamoDB would shrug. SQLite is what
-# several `cody job run` processes on one machine share; the OS drops a killed writer's locks and
-# its transaction rolls back. The store contract checks that both stores take an expired lease
-# over alike, and test_workers.py runs its four workers on dynalite.
+# On SQLite, what several `cody job run` processes on one machine share (the OS drops a killed
+# writer's locks and its transaction rolls back), and on dynalite, what Batch containers share (a
+# killed worker's half-sent request is dropped: tests/dynalite_preload.js keeps dynalite up).
 
-KILL_SEEDS = range(10)
+KILL_CASES = [*(("sqlite", seed) for seed in range(10)), *(("dynalite", s) for s in range(10, 15))]
 KILL_REPOSITORIES = 24
 LEASE_SECONDS = "2"  # renewed every 0.67 s; the dead worker's run is free 2 s after the kill
 
@@ -120,14 +117,20 @@ def first_to_finish(workers: list[Watched], runs: int, timeout: float) -> Watche
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", KILL_SEEDS, ids=lambda seed: f"seed-{seed}")
-def test_a_worker_killed_at_a_random_moment_is_taken_over_and_leaves_no_trace(tmp_path, env, seed):
+@pytest.mark.parametrize(
+    ("store", "seed"), KILL_CASES, ids=[f"{s}-seed-{n}" for s, n in KILL_CASES]
+)
+def test_a_worker_killed_at_a_random_moment_is_taken_over_and_leaves_no_trace(
+    tmp_path, env, request, store, seed
+):
+    if store == "dynalite":
+        request.getfixturevalue("dynamo")
     rng = random.Random(seed)
     runs_first, delay = rng.randint(1, 4), rng.uniform(0, 0.5)
     # The first worker to get there rather than a chosen one: on a busy machine a worker that
     # starts late can find the work already done.
     plan = f"seed {seed}: SIGKILL the first worker to finish {runs_first} runs {delay:.3f}s later"
-    print(plan)  # replay one case with: pytest -k seed-N
+    print(plan)  # replay one case with: pytest -k STORE-seed-N
     repos = forge(tmp_path, KILL_REPOSITORIES, lambda index: index % 3 != 0)
     job_id = create(repos)
     temp_dirs = [tmp_path / "tmp" / f"worker-{index}" for index in range(3)]
