@@ -434,6 +434,16 @@ class OpenApi:
         content = self._resolve(response).get("content", {})
         return content["application/json"]["schema"]
 
+    def undocumented(self, fake: GitHubFake) -> list[str]:
+        """What `fake` answered that GitHub's description does not allow."""
+        found = []
+        for exchange in fake.exchanges:
+            if exchange.route is not None:
+                schema = self.response_schema(exchange.method, exchange.route, exchange.status)
+                where = f"{exchange.method} {exchange.path} {exchange.status}"
+                found += [f"{where}: {error}" for error in self.errors(exchange.answer, schema)]
+        return found
+
     def errors(self, value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
         """What is wrong with `value`; also names properties the schema does not declare."""
         schema = self._resolve(schema)

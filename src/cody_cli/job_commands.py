@@ -174,8 +174,9 @@ def diff(
     """Print the changes as a patch that `git apply` accepts."""
     for repository, patch in container.jobs().diff(job_id, repo):
         if repo is None:
-            print(f"# repository: {repository}")
-        sys.stdout.write(patch)
+            print(f"# repository: {repository}", flush=True)
+        sys.stdout.buffer.write(patch.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.flush()
 
 
 @app.command()

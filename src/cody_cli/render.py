@@ -62,16 +62,19 @@ def jobs_table(jobs: Iterable[Job]) -> None:
     table = Table()
     for column in ("job id", "name", "status", "created", "repositories"):
         table.add_column(column)
+    from cody_core.models import format_timestamp  # loaded already: the jobs are models
+
     for job in jobs:
-        created = job.to_document()["createdAt"]
+        created = format_timestamp(job.created_at)
         table.add_row(job.job_id, job.name, job.status, created, str(job.repository_count))
     _console().print(table)
 
 
 def log_lines(entries: Iterable[LogEntry]) -> None:
+    from cody_core.models import format_timestamp
+
     for entry in entries:
-        stamp = entry.to_document()["timestamp"]
-        print(f"{stamp} {entry.level:<7} {entry.message}")
+        print(f"{format_timestamp(entry.timestamp)} {entry.level:<7} {entry.message}")
 
 
 def conversation(entries: Iterable[dict[str, Any]]) -> None:

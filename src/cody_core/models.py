@@ -29,16 +29,22 @@ Timestamp = Annotated[
 ]
 
 
-def clip(text: str, max_bytes: int) -> str:
-    """Cut text to at most `max_bytes` of UTF-8, keeping the start and saying it was cut."""
+_CUT = "… (cut to fit the store)"
+
+
+def clip(text: str, max_bytes: int, keep: Literal["start", "end"] = "start") -> str:
+    """Cut text to at most `max_bytes` of UTF-8, keeping its start (or end) and saying so."""
     data = text.encode("utf-8", "surrogateescape")
     if len(data) <= max_bytes:
         return text
-    return data[: max_bytes - 32].decode("utf-8", "ignore") + "\n… (cut to fit the store)"
+    room = max(0, max_bytes - 32)  # what the note takes, with a byte to spare
+    if keep == "end":
+        return _CUT + "\n" + data[len(data) - room :].decode("utf-8", "ignore")
+    return data[:room].decode("utf-8", "ignore") + "\n" + _CUT
 
 
-def _bounded(max_bytes: int) -> AfterValidator:
-    return AfterValidator(lambda text: text if text is None else clip(text, max_bytes))
+def _bounded(max_bytes: int, keep: Literal["start", "end"] = "start") -> AfterValidator:
+    return AfterValidator(lambda text: text if text is None else clip(text, max_bytes, keep))
 
 
 def _bounded_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
@@ -168,7 +174,7 @@ class TokenUsage(Record):
 
 class Verification(Record):
     status: Literal["passed", "failed", "skipped"]
-    output_tail: Annotated[str, _bounded(MAX_OUTPUT_BYTES)] = ""
+    output_tail: Annotated[str, _bounded(MAX_OUTPUT_BYTES, keep="end")] = ""
 
 
 class RunError(Record):

@@ -143,6 +143,19 @@ def test_the_diff_applies_with_git_apply_and_logs_are_readable(tmp_path, env):
     assert "cloned main" in logs and "assistant finished" in logs
 
 
+def test_a_diff_with_bytes_that_are_not_utf8_comes_back_byte_for_byte(tmp_path, env):
+    repos = forge(tmp_path, 1)
+    job_id = create(repos, "--no-create-prs", "--command", r"printf 'caf\351\n' > latin1.txt")
+    cody("job", "run", job_id)
+
+    patch = cody("job", "diff", job_id, "--repo", repos[0]).stdout_bytes
+    checkout = tmp_path / "check"
+    git("clone", "-q", repos[0], checkout)
+    (tmp_path / "change.patch").write_bytes(patch)
+    git("apply", tmp_path / "change.patch", cwd=checkout)
+    assert (checkout / "latin1.txt").read_bytes() == b"caf\xe9\n"
+
+
 def test_secrets_appear_in_no_output_log_or_stored_byte(tmp_path, env):
     repos = forge(tmp_path, 2)
     leaky = 'env; echo "$GITHUB_TOKEN $CLAUDE_API_KEY"; sed -i s/old_call/new_call/ app.py'

@@ -24,7 +24,7 @@ from cli_support import CODEMOD, GITHUB_TOKEN, cody, status
 from cody_cli.job_commands import container
 from forge import branch_sha, git, make_bare_repo, push_commit
 from git_http_server import GitHttpServer
-from github_fake import DOCS, Canned, FakePull, GitHubFake, OpenApi, rate_limited
+from github_fake import DOCS, Canned, FakePull, GitHubFake, rate_limited
 
 OWNER = "octo"
 PULLS = "/repos/{owner}/{repo}/pulls"
@@ -95,18 +95,8 @@ def github(env, tmp_path, monkeypatch, openapi) -> Iterator[GitHub]:
         monkeypatch.setenv("ALLOWED_REPOSITORIES", f"{OWNER}/*")
         container.reset_singletons()
         yield GitHub(fake, server, tmp_path / "github")
-    assert undocumented(openapi, fake) == []
+    assert openapi.undocumented(fake) == []
     assert server.leaks == []  # no process ever held the token on its command line
-
-
-def undocumented(openapi: OpenApi, fake: GitHubFake) -> list[str]:
-    found = []
-    for exchange in fake.exchanges:
-        if exchange.route is not None:
-            schema = openapi.response_schema(exchange.method, exchange.route, exchange.status)
-            where = f"{exchange.method} {exchange.path} {exchange.status}"
-            found += [f"{where}: {error}" for error in openapi.errors(exchange.answer, schema)]
-    return found
 
 
 def create(repositories: list[str], *extra: str) -> str:

@@ -47,6 +47,7 @@ def test_sigterm_during_a_long_command_hands_the_run_back_and_a_rerun_completes(
     deadline = time.monotonic() + 60
     while not list(temp_dir.glob("cody-*/started")) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert list(temp_dir.glob("cody-*/started")), "the long command never started"
 
     sent = time.monotonic()
     worker.send_signal(signal.SIGTERM)

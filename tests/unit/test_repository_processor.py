@@ -29,7 +29,9 @@ def test_a_change_is_recorded_committed_pushed_and_proposed():
     assert "+x = new_call()" in run.diff
     assert p.artifacts.get(run.diff_ref).decode() == run.diff
     assert run.branch == f"cody/{run.job_id}" and len(run.commit_sha) == 40
-    assert p.workspace.pushed == [(run.repository_name, run.branch, p.workspace.pushed[0][2])]
+    assert [pushed[:2] for pushed in p.workspace.pushed] == [(run.repository_name, run.branch)]
+    remote = p.workspace.repositories[run.repository_name]
+    assert remote.branches[run.branch] == p.workspace.pushed[0][2]
     spec = p.pull_requests.created[0][1]
     assert spec.head == run.branch and spec.base == "main"
     assert "Rename old_call to new_call" in spec.body and "`app.py` (+1 -1)" in spec.body

@@ -99,6 +99,4 @@ class ClaudeAssistant:
             raise api_error(exc, self._secrets) from exc
 
     def _job_token_limit(self, job: Job) -> int | None:
-        # `max_job_tokens` is a proposed Job field; until it exists the constructor's applies.
-        limit = getattr(job, "max_job_tokens", None)
-        return limit if limit is not None else self._max_job_tokens
+        return job.max_job_tokens if job.max_job_tokens is not None else self._max_job_tokens

@@ -132,8 +132,11 @@ class JobService:
         for run in runs:
             if run.diff is not None:
                 yield run.repository_name, run.diff
-            elif run.diff_ref is not None:
-                yield run.repository_name, self._artifacts.get(run.diff_ref).decode()
+            elif run.diff_ref is not None:  # bytes that are not UTF-8 come back as they were
+                yield (
+                    run.repository_name,
+                    self.artifact(run.diff_ref).decode("utf-8", "surrogateescape"),
+                )
 
     def conversation(self, job_id: str, repository: str) -> list[dict[str, Any]]:
         """The assistant's whole conversation with the model for one repository."""

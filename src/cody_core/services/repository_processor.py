@@ -19,13 +19,14 @@ from cody_core.errors import (
 )
 from cody_core.models import (
     MAX_INLINE_DIFF_BYTES,
-    MAX_OUTPUT_BYTES,
+    MAX_MESSAGE_BYTES,
     Job,
     LogEntry,
     RepositoryRun,
     RunError,
     RunStatus,
     Verification,
+    clip,
 )
 from cody_core.policies import pull_request_text
 from cody_core.policies.allowlist import Allowlist
@@ -157,8 +158,9 @@ class _Attempt:
             if result.conversation is not None:
                 changes["conversation_ref"] = self.artifact("conversation", result.conversation)
             output = f"assistant finished ({result.stop_reason})"
-            if result.output_tail:
-                output += ":\n" + result.output_tail
+            if result.output_tail:  # its end says how the command ended: that part must fit
+                room = MAX_MESSAGE_BYTES - len(output.encode()) - 2
+                output += ":\n" + clip(result.output_tail, room, keep="end")
             self.save(log_message=output, **changes)
             if should_stop():  # nothing leaves the checkout once the worker is told to stop
                 raise StoppedError("stopped before the change was checked and pushed")
@@ -196,8 +198,9 @@ class _Attempt:
                 draft = True
         if not job.create_pull_requests:
             return self.finish()
+        title = pull_request_text.title(job, self.current, diff)
         remote_sha = p.workspace.remote_branch_sha(checkout, branch)
-        sha = p.workspace.commit(checkout, pull_request_text.title(job, self.current, diff))
+        sha = p.workspace.commit(checkout, title)
         if self.should_stop():
             raise StoppedError("stopped before the push")
         # Fails with LeaseLostError when another worker took the run over while this one stalled.
@@ -207,7 +210,7 @@ class _Attempt:
         spec = PullRequestSpec(
             head=branch,
             base=checkout.default_branch,
-            title=pull_request_text.title(job, self.current, diff),
+            title=title,
             body=p.redact(pull_request_text.body(job, self.current, diff)),
             draft=draft,
             labels=job.labels,
@@ -232,7 +235,7 @@ class _Attempt:
             raise StoppedError("stopped while the verify command ran")
         verification = Verification(  # redact before cutting: a cut secret is still a secret
             status="passed" if result.ok else "failed",
-            output_tail=self.p.redact(result.output)[-MAX_OUTPUT_BYTES:],
+            output_tail=self.p.redact(result.output),  # the model keeps its end
         )
         self.save(log_message=f"verify {verification.status}", verification=verification)
         return verification
