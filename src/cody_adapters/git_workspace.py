@@ -6,24 +6,24 @@ import base64
 import os
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cody_adapters.environment import scrubbed_environ
 from cody_adapters.git_files import parse_diff, read_head, read_or_none, remove_tree
 from cody_core.errors import CodyError, InputError, NotFoundError, SkippedError, TransientError
 from cody_core.policies.references import RepositoryRef
-from cody_core.policies.secrets import REDACTED
+from cody_core.policies.secrets import redact
 from cody_core.ports import Checkout, Diff
 
 # Every git process: hooks never run (the assistant's commands could have written .git/hooks)
 # and paths are printed as they are rather than octal-quoted.
 _SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "core.quotepath=false")
-_DROPPED = frozenset(
-    {"GITHUB_TOKEN", "GH_TOKEN", "CLAUDE_API_KEY", "XDG_CONFIG_HOME", "SSH_ASKPASS"}
-)
-# GIT_* as well: an inherited GIT_DIR or GIT_INDEX_FILE would point git at another repository.
-_DROPPED_PREFIXES = ("ANTHROPIC_", "AWS_", "GIT_")
+_DROPPED = frozenset({"XDG_CONFIG_HOME", "SSH_ASKPASS"})
+# Every GIT_*: an inherited GIT_DIR or GIT_INDEX_FILE would point git at another repository.
+_DROPPED_PREFIXES = ("GIT_",)
 # What the server says when the branch moved after it advertised it and before it updated it.
 _MOVED_ON_SERVER = ("failed to update ref", "cannot lock ref", "incorrect old value")
 _REJECTED = "[rejected]"  # what `push --porcelain` says when the lease or fast-forward fails
@@ -82,17 +82,16 @@ class GitCliWorkspace:
         *,
         github_server_url: str = "https://github.com",
         token: str | None = None,
+        secrets: Sequence[str] = (),
     ):
         self._temp_root = Path(temp_root).absolute()
         self._server = _server_url(github_server_url)
         self._token = token or None
-        # The header actions/checkout sends too: basic auth with x-access-token as the user.
-        credential = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        credential = basic_credential(token or "")
         self._auth_header = f"Authorization: Basic {credential}"
-        self._secrets = (self._auth_header, credential, token) if token else ()
-        self._home = (
-            self._temp_root / "home"
-        )  # an empty HOME: no ~/.gitconfig, ignore or attributes
+        # Kept out of git's environment by value and out of its error text.
+        self._secrets = (*secrets, self._auth_header, credential, token) if token else (*secrets,)
+        self._home = self._temp_root / "home"  # empty: no ~/.gitconfig, ignore or attributes
         self._author = {
             "GIT_AUTHOR_NAME": author_name,
             "GIT_AUTHOR_EMAIL": author_email,
@@ -212,11 +211,7 @@ class GitCliWorkspace:
         return _Remote(f"{self._server}/{repository.name}.git", env)
 
     def _environment(self) -> dict[str, str]:
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if name not in _DROPPED and not name.startswith(_DROPPED_PREFIXES)
-        }
+        env = scrubbed_environ(self._secrets, drop_names=_DROPPED, drop_prefixes=_DROPPED_PREFIXES)
         env.update(self._author)
         env.update(
             HOME=str(self._home),
@@ -247,8 +242,7 @@ class GitCliWorkspace:
     def _tail(self, result: subprocess.CompletedProcess[bytes], limit: int = 1_000) -> str:
         """The end of git's error text, redacted before it is cut: a cut secret is still one."""
         text = (result.stderr or result.stdout).decode("utf-8", errors="replace")
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
+        text = redact(text, self._secrets)
         return text.strip()[-limit:] or f"exit code {result.returncode}"
 
     def _run(
@@ -277,6 +271,12 @@ class GitCliWorkspace:
         with os.fdopen(descriptor, "wb") as file:
             file.write(original)
         os.replace(temporary, config)  # replaces a planted symlink instead of writing through it
+
+
+def basic_credential(token: str) -> str:
+    """What git sends for the token: basic auth with x-access-token as the user, as
+    actions/checkout does."""
+    return base64.b64encode(f"x-access-token:{token}".encode()).decode()
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

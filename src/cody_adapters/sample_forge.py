@@ -7,6 +7,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from cody_adapters.environment import scrubbed_environ
+
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "Cody Demo",
     "GIT_AUTHOR_EMAIL": "demo@cody.invalid",
@@ -22,7 +24,7 @@ def make_bare_repo(
 ) -> Path:
     """Create `root/<name>.git` holding one commit of `files` on `default_branch`."""
     bare = root / f"{name}.git"
-    env = {**os.environ, **_GIT_ENV}
+    env = {**scrubbed_environ(drop_prefixes=("GIT_",)), **_GIT_ENV}  # no caller's GIT_DIR
 
     def git(*args: str, cwd: Path) -> None:
         subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)

@@ -12,10 +12,10 @@ from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
+from cody_adapters.environment import scrubbed_environ
+from cody_core.policies.secrets import redact
 from cody_core.ports import CommandResult
 
-_SECRET_NAMES = frozenset({"GITHUB_TOKEN", "GH_TOKEN", "CLAUDE_API_KEY"})
-_SECRET_PREFIXES = ("ANTHROPIC_", "AWS_", "GIT_CONFIG")
 # An inherited GIT_DIR (say, when cody itself runs from a git hook) would point the command's
 # git at some other repository instead of the checkout.
 _REPOSITORY_LOCATION = frozenset(
@@ -30,7 +30,6 @@ _REPOSITORY_LOCATION = frozenset(
 )
 _POLL_SECONDS = 0.2  # how often a running command checks whether the worker is stopping
 _DRAIN_SECONDS = 5.0  # how long to wait for output from a process that escaped the group
-_REDACTED = "***"
 
 
 class SubprocessCommandRunner:
@@ -89,21 +88,14 @@ class SubprocessCommandRunner:
         return CommandResult(process.returncode, self._render(tail), timed_out, stopped)
 
     def _environment(self) -> dict[str, str]:
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if name not in _SECRET_NAMES
-            and name not in _REPOSITORY_LOCATION
-            and not name.startswith(_SECRET_PREFIXES)
-            and value not in self._secrets
-        }
+        env = scrubbed_environ(
+            self._secrets, drop_names=_REPOSITORY_LOCATION, drop_prefixes=("GIT_CONFIG",)
+        )
         env["GIT_TERMINAL_PROMPT"] = "0"
         return env
 
     def _render(self, tail: _Tail) -> str:
-        text = bytes(tail.data).decode("utf-8", errors="replace")
-        for secret in self._secrets:
-            text = text.replace(secret, _REDACTED)
+        text = redact(bytes(tail.data).decode("utf-8", errors="replace"), self._secrets)
         if tail.truncated:
             # The cut may have left the end of a secret at the start, too short to be recognised.
             text = text[max(self._longest_secret, 4) - 1 :]

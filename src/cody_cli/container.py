@@ -119,6 +119,7 @@ class Container(containers.DeclarativeContainer):
         author_email=settings.provided.git_author_email,
         github_server_url=settings.provided.github_server_url,
         token=settings.provided.github_token_value,
+        secrets=secrets,
     )
     pull_requests = providers.Singleton(
         RoutingPullRequestHost,

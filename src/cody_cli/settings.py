@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import tempfile
 from pathlib import Path
@@ -10,6 +9,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cody_adapters.git_workspace import basic_credential
 
 # The batch processor's default, claude-3-7-sonnet-20250219, has been retired by Anthropic.
 DEFAULT_CLAUDE_MODEL = "claude-sonnet-5-5"
@@ -74,9 +75,8 @@ class Settings(BaseSettings):
     def secret_values(self) -> tuple[str, ...]:
         """Values that must never be shown, stored or passed to repository code."""
         values = [s.get_secret_value() for s in (self.github_token, self.claude_api_key) if s]
-        if self.github_token_value:  # the form git sends it in: basic auth as x-access-token
-            basic = f"x-access-token:{self.github_token_value}".encode()
-            values.append(base64.b64encode(basic).decode())
+        if self.github_token_value:  # the form git sends it in
+            values.append(basic_credential(self.github_token_value))
         for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ANTHROPIC_API_KEY"):
             if os.environ.get(name):
                 values.append(os.environ[name])

@@ -308,6 +308,23 @@ def test_git_runs_without_secrets_or_the_callers_git_settings(
     assert not (tmp_path / "elsewhere.index").exists()
 
 
+def test_a_secret_value_under_any_name_stays_out_of_git(origin, temp_root, tmp_path, monkeypatch):
+    seen = tmp_path / "server-env.txt"
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text(f"#!/bin/sh\nenv > '{seen}'\n")
+    hook.chmod(0o755)
+    monkeypatch.setenv("MY_PERSONAL_TOKEN", "configured-secret-value")
+    workspace = GitCliWorkspace(temp_root, secrets=("configured-secret-value",))
+    checkout = workspace.clone(local(origin))
+    write_files(checkout.path, {"added.txt": "added\n"})
+    workspace.diff(checkout)
+    workspace.commit(checkout, "Add a file")
+
+    workspace.push(checkout, "cody/job-1", None)
+
+    assert "configured-secret-value" not in seen.read_text()
+
+
 def test_cleanup_removes_the_checkout_even_with_read_only_directories(workspace, origin):
     checkout = workspace.clone(local(origin))
     locked = checkout.path / "locked" / "deeper"
