@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cody_adapters.environment import scrubbed_environ
+from cody_adapters.files import replace_atomically
 from cody_adapters.git_files import parse_diff, read_head, read_or_none, remove_tree
 from cody_core.errors import CodyError, InputError, NotFoundError, SkippedError, TransientError
 from cody_core.policies.references import RepositoryRef
@@ -267,10 +268,7 @@ class GitCliWorkspace:
         config = checkout.path / ".git" / "config"
         if original is None or read_or_none(config) == original:
             return
-        descriptor, temporary = tempfile.mkstemp(dir=config.parent, prefix="config.cody-")
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(original)
-        os.replace(temporary, config)  # replaces a planted symlink instead of writing through it
+        replace_atomically(config, original, prefix="config.cody-")
 
 
 def basic_credential(token: str) -> str:

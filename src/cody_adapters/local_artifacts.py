@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from cody_adapters.artifact_keys import artifact_key
+from cody_adapters.files import replace_atomically
 from cody_core.errors import InputError, NotAllowedError, NotFoundError
 
 
@@ -21,14 +20,7 @@ class LocalArtifactStore:
         path = self._root / artifact_key(job_id, repository_name, kind, content)
         if not path.exists():  # the name carries the content hash: an existing file is this one
             path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
-            try:
-                with os.fdopen(descriptor, "wb") as file:
-                    file.write(content)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            replace_atomically(path, content)
         return path.as_uri()
 
     def get(self, ref: str) -> bytes:

@@ -6,12 +6,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
-from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cody_adapters.files import replace_atomically, write_temporary
 from cody_core.errors import CodyError, NotFoundError
 from cody_core.models import format_timestamp
 from cody_core.policies.references import RepositoryRef
@@ -60,7 +59,7 @@ class LocalPullRequestHost:
             "labels": list(spec.labels),
             "createdAt": _now(),
         }
-        temporary = _write_temporary(path.parent, record)
+        temporary = write_temporary(path.parent, _json(record), prefix=".pull-")
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -83,7 +82,7 @@ class LocalPullRequestHost:
             labels=list(spec.labels),
             updatedAt=_now(),
         )
-        os.replace(_write_temporary(path.parent, record), path)
+        replace_atomically(path, _json(record), prefix=".pull-")
         return _pull_request(record)
 
     def _file(self, repository: RepositoryRef, head: str) -> Path:
@@ -115,16 +114,8 @@ def _claim_number(directory: Path) -> int:
             return number
 
 
-def _write_temporary(directory: Path, record: dict[str, Any]) -> str:
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".pull-", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(record, file, indent=2, ensure_ascii=False)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return temporary
+def _json(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, indent=2, ensure_ascii=False).encode()
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -23,7 +23,6 @@ from cody_core.models import (
 )
 
 R = TypeVar("R", bound=Record)
-_KEYS = frozenset({"job_id", "repository_name"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

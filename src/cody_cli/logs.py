@@ -58,7 +58,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure(log_format: str, secrets: Sequence[str], verbose: bool = False) -> None:
+def configure(log_format: str, secrets: Sequence[str]) -> None:
     """`auto` means JSON unless stderr is a terminal."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
@@ -68,6 +68,6 @@ def configure(log_format: str, secrets: Sequence[str], verbose: bool = False) ->
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(logging.INFO)
     for noisy in ("botocore", "urllib3", "github", "httpx", "anthropic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from cody_core.errors import InputError
 from cody_core.models import (
     Job,
     JobStatus,
-    Record,
     RepositoryRun,
     RunStatus,
     apply_changes,
@@ -19,19 +18,16 @@ from cody_core.models import (
 )
 
 Document = dict[str, Any]
-R = TypeVar("R", bound=Record)
-_KEYS = frozenset({"job_id", "repository_name"})
 
 
 class FakeJobStore:
-    """Same conditions as the real stores; `writes`, `refusals` and `claims` record the calls."""
+    """Same conditions as the real stores; `writes` and `claims` record the calls."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, Document] = {}
         self._runs: dict[str, dict[str, Document]] = {}
         self.writes = 0
-        self.refusals = 0
         self.claims: list[tuple[str, str, str]] = []
         self.transitions: list[tuple[str, JobStatus]] = []
 
@@ -76,7 +72,6 @@ class FakeJobStore:
         with self._lock:
             document = self._jobs.get(job_id)
             if document is None or document["status"] not in statuses:
-                self.refusals += 1
                 return None
             document = apply_changes(Job.model_validate(document), changes).to_document()
             self._jobs[job_id] = document
@@ -161,7 +156,6 @@ class FakeJobStore:
         with self._lock:
             document = self._runs.get(job_id, {}).get(repository_name)
             if document is None or not condition(document):
-                self.refusals += 1
                 return None
             document = change(RepositoryRun.model_validate(document)).to_document()
             self._runs[job_id][repository_name] = document
