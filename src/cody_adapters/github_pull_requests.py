@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,7 +15,6 @@ from github.GithubException import (
     UnknownObjectException,
 )
 from github.PullRequest import PullRequest as GithubPull
-from github.Repository import Repository
 from urllib3.util import Retry
 
 from cody_core.errors import CodyError, NotFoundError, SkippedError, TransientError
@@ -71,15 +71,20 @@ class GitHubPullRequestHost:
     def __init__(self, github: Github):
         # Lazy, so that naming a repository or a pull request costs no request of its own.
         self._github = github if github.requester.is_lazy else github.withLazy(True)
+        # The owner's login as GitHub spells it, from the GET that checked the repository, so
+        # that looking up its pull requests later costs no second GET (bounded: a job may
+        # have 10,000 repositories; failures are not kept).
+        self._owner = functools.lru_cache(maxsize=4096)(self._checked_owner)
 
     def check_repository(self, repository: RepositoryRef) -> None:
         """Raise unless the repository exists, the token can see it and it is not archived."""
-        self._repository(repository)
+        self._owner(repository)
 
     def find_open(self, repository: RepositoryRef, head: str) -> PullRequest | None:
         with _answers(f"looking up pull requests of {repository}"):
-            repo = self._repository(repository)
-            pulls = repo.get_pulls(state="open", head=f"{repo.owner.login}:{head}")
+            owner = self._owner(repository)
+            repo = self._github.get_repo(repository.name)  # lazy: no request
+            pulls = repo.get_pulls(state="open", head=f"{owner}:{head}")
             for pull in pulls:
                 if pull.head.ref == head:
                     return _pull_request(pull)
@@ -118,7 +123,7 @@ class GitHubPullRequestHost:
             _add_labels_and_reviewers(pull, spec)
             return _pull_request(pull)
 
-    def _repository(self, repository: RepositoryRef) -> Repository:
+    def _checked_owner(self, repository: RepositoryRef) -> str:
         with _answers(f"reading {repository}"):
             repo = self._github.get_repo(repository.name)
             if repo.archived:  # reading it fetches the repository
@@ -126,7 +131,7 @@ class GitHubPullRequestHost:
                     f"repository {repository} is archived: it takes no pushes or pull requests",
                     kind="archived",
                 )
-        return repo
+            return repo.owner.login
 
 
 def _add_labels_and_reviewers(pull: GithubPull, spec: PullRequestSpec) -> None:

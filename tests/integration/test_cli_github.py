@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,6 +149,8 @@ def test_one_pull_request_per_changed_repository_and_no_second_on_rerun_or_retry
     assert pushed["octo/app-1"] and pushed["octo/app-2"] and pushed["octo/docs"] is None
     assert runs["octo/app-2"]["pullRequestUrl"] == github.html_url("octo/app-2")
     assert runs["octo/app-2"]["commitSha"] == pushed["octo/app-2"]
+    reads = Counter(e.path for e in github.fake.requests("GET", "/repos/{owner}/{repo}"))
+    assert set(reads.values()) == {1}, reads  # one GET per repository, changed or not
     assert runs["octo/docs"]["wereChangesNecessary"] is False
 
     seen = (len(github.fake.exchanges), len(github.git.requests))
