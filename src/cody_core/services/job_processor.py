@@ -221,9 +221,10 @@ class JobProcessor:
 
     def _settle_cancelled(self, job_id: str) -> None:
         """Cancel what nobody works on: pending runs, and runs whose worker died holding them."""
-        cancel_pending(self._store, job_id, self._now())
-        for run in self._store.iter_runs(job_id):
-            if run.status == RunStatus.IN_PROGRESS and self._claimable(run):
+        for run in self._store.iter_runs(job_id):  # one pass over a job that may be large
+            if run.status == RunStatus.PENDING:
+                _cancel_pending_run(self._store, run, self._now())
+            elif run.status == RunStatus.IN_PROGRESS and self._claimable(run):
                 claimed = self._claim(run)
                 if claimed is not None:
                     self._store.save_run(
@@ -244,17 +245,17 @@ def _settled(
 
 def cancel_pending(store: JobStore, job_id: str, now: datetime) -> int:
     """Mark the runs nobody has started as cancelled; returns how many."""
-    cancelled = 0
-    for run in store.iter_runs(job_id):
-        if run.status == RunStatus.PENDING:
-            changed = store.transition_run(
-                job_id,
-                run.repository_name,
-                [RunStatus.PENDING],
-                {"status": RunStatus.CANCELLED, "completed_at": now},
-            )
-            cancelled += changed is not None
-    return cancelled
+    runs = store.iter_runs(job_id)
+    return sum(_cancel_pending_run(store, r, now) for r in runs if r.status == RunStatus.PENDING)
+
+
+def _cancel_pending_run(store: JobStore, run: RepositoryRun, now: datetime) -> bool:
+    """Whether it was still pending, and is now cancelled."""
+    changes = {"status": RunStatus.CANCELLED, "completed_at": now}
+    return (
+        store.transition_run(run.job_id, run.repository_name, [RunStatus.PENDING], changes)
+        is not None
+    )
 
 
 def rotated(runs: Iterator[RepositoryRun], offset: int) -> Iterator[RepositoryRun]:

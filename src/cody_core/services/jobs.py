@@ -68,10 +68,7 @@ class JobService:
         return job
 
     def get(self, job_id: str) -> Job:
-        job = self._store.get_job(job_id)
-        if job is None:
-            raise InputError(f"no job {job_id!r}: `cody job list` shows the jobs there are")
-        return job
+        return require_job(self._store, job_id)
 
     def list(self) -> Iterator[Job]:
         return self._store.list_jobs()
@@ -89,14 +86,14 @@ class JobService:
         return run
 
     def cancel(self, job_id: str) -> Job:
-        job = self.get(job_id)
         cancelled = self._store.transition_job(
             job_id,
             [JobStatus.PENDING, JobStatus.IN_PROGRESS],
             {"status": JobStatus.CANCELLED, "completed_at": self._clock.now()},
         )
-        if cancelled is None:
-            raise InputError(f"job {job_id} is already {job.status}: only unfinished jobs cancel")
+        if cancelled is None:  # read only now, to say why: there is no such job, or it ended
+            status = self.get(job_id).status
+            raise InputError(f"job {job_id} is already {status}: only unfinished jobs cancel")
         cancel_pending(self._store, job_id, self._clock.now())
         return cancelled
 
@@ -152,3 +149,10 @@ class JobService:
             return self._artifacts.get(ref)
         except NotFoundError as exc:
             raise InputError(f"artifact {ref} is missing: {exc}") from exc
+
+
+def require_job(store: JobStore, job_id: str) -> Job:
+    job = store.get_job(job_id)
+    if job is None:
+        raise InputError(f"no job {job_id!r}: `cody job list` shows the jobs there are")
+    return job

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cody_core.errors import InputError
 from cody_core.models import Job, JobStatus
 from cody_core.ports import JobStore, JobSubmitter
+from cody_core.services.jobs import require_job
 
 
 class JobSubmission:
@@ -15,9 +16,7 @@ class JobSubmission:
         self._submitter = submitter
 
     def submit(self, job_id: str, workers: int, max_repositories: int | None) -> Job:
-        job = self._store.get_job(job_id)
-        if job is None:
-            raise InputError(f"no job {job_id!r}: `cody job list` shows the jobs there are")
+        job = require_job(self._store, job_id)
         if job.status.terminal:
             raise InputError(f"job {job_id} is already {job.status}: `cody job retry` reopens it")
         batch_job_id = self._submitter.submit(job_id, workers, max_repositories)
