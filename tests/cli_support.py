@@ -61,3 +61,8 @@ def status(job_id: str) -> dict:
 
 def pull_request_files(env) -> list[Path]:
     return sorted(Path(env["CODY_HOME"], "pulls").rglob("*.json"))
+
+
+def runs_of(job_id: str) -> dict[str, dict]:
+    """The job's runs by repository name, as `cody job status --json` reports them."""
+    return {run["repositoryName"]: run for run in status(job_id)["repositories"]}

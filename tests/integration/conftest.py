@@ -7,6 +7,7 @@ import pytest
 from cli_support import CLAUDE_KEY, GITHUB_TOKEN
 from cody_cli.job_commands import container
 from github_fake import SPEC, OpenApi
+from worker_support import dynamodb_tables
 
 
 @pytest.fixture
@@ -35,3 +36,10 @@ def openapi() -> OpenApi:
     if not SPEC.exists():
         pytest.fail(f"{SPEC} is missing: run `make test`, which installs it with npm")
     return OpenApi()
+
+
+@pytest.fixture
+def dynamo(env, dynalite, monkeypatch):
+    """`env` on DynamoDB: dynalite tables of their own, deleted afterwards; yields the prefix."""
+    with dynamodb_tables(dynalite, monkeypatch) as prefix:
+        yield prefix

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import git_http_server
-from cli_support import CODEMOD, GITHUB_TOKEN, cody, status
+from cli_support import GITHUB_TOKEN, cody, create, runs_of, status
 from cody_cli.job_commands import container
 from forge import branch_sha, git, make_bare_repo, push_commit
 from git_http_server import GitHttpServer
@@ -98,16 +98,6 @@ def github(env, tmp_path, monkeypatch, openapi) -> Iterator[GitHub]:
         yield GitHub(fake, server, tmp_path / "github")
     assert openapi.undocumented(fake) == []
     assert server.leaks == []  # no process ever held the token on its command line
-
-
-def create(repositories: list[str], *extra: str) -> str:
-    repo_args = [arg for repository in repositories for arg in ("--repo", repository)]
-    args = ("job", "create", "--name", "rename", "--prompt", "rename old_call")
-    return cody(*args, "--command", CODEMOD, *repo_args, *extra).stdout.strip()
-
-
-def runs_of(job_id: str) -> dict[str, dict]:
-    return {run["repositoryName"]: run for run in status(job_id)["repositories"]}
 
 
 def secret_forms(token: str) -> list[bytes]:

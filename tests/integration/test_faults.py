@@ -22,7 +22,7 @@ import pytest
 from moto import mock_aws
 from test_aws_batch import DEFINITION, QUEUE, REGION, _create_queue_and_definition
 
-from cli_support import cody, create, status
+from cli_support import cody, create, runs_of, status
 from cody_adapters.aws_batch import batch_client
 from cody_adapters.command_assistant import CommandAssistant
 from cody_cli.job_commands import container
@@ -34,7 +34,6 @@ from dynalite import use_dummy_credentials
 from forge import git
 from worker_support import (
     branch_heads,
-    dynamodb_tables,
     leftover_checkouts,
     pull_request_numbers_claimed,
     pull_requests_by_repository,
@@ -44,16 +43,6 @@ from worker_support import (
 from worker_support import forge_copies as forge
 
 EXIT_INPUT = 2
-
-
-@pytest.fixture
-def dynamo(env, dynalite, monkeypatch):
-    with dynamodb_tables(dynalite, monkeypatch) as prefix:
-        yield prefix
-
-
-def runs_of(job_id: str) -> dict[str, dict[str, Any]]:
-    return {run["repositoryName"]: run for run in status(job_id)["repositories"]}
 
 
 def assert_one_pull_request_per_change(env, job_id: str, runs: dict[str, dict[str, Any]]) -> None:

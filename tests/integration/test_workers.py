@@ -10,7 +10,6 @@ import pytest
 from cli_support import create, status
 from worker_support import (
     branch_heads,
-    dynamodb_tables,
     leftover_checkouts,
     log_events,
     pull_request_numbers_claimed,
@@ -26,12 +25,6 @@ REPOSITORIES = 200
 
 def changed(index: int) -> bool:
     return index % 2 == 0  # every other repository: both kinds are spread over the whole job
-
-
-@pytest.fixture
-def dynamo(env, dynalite, monkeypatch):
-    with dynamodb_tables(dynalite, monkeypatch) as prefix:
-        yield prefix
 
 
 @pytest.mark.slow
