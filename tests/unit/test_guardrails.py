@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -122,7 +121,8 @@ def test_the_old_side_of_a_rename_is_protected_too() -> None:
         "rename from .github/workflows/ci.yml\n"
         "rename to ci.yml\n"
     )
-    diff = Diff(files=(FileChange("ci.yml", 0, 0),), patch=text)
+    renamed = FileChange("ci.yml", 0, 0, old_path=".github/workflows/ci.yml")
+    diff = Diff(files=(renamed,), patch=text)
     violations = check_diff(diff, DiffLimits(10, 100, DEFAULT_PROTECTED_PATHS))
     assert violations == [
         ".github/workflows/ci.yml is protected (matches .github/workflows/**): leave it unchanged"
@@ -130,11 +130,7 @@ def test_the_old_side_of_a_rename_is_protected_too() -> None:
 
 
 def test_a_file_change_that_carries_its_old_path_is_checked_on_both_paths() -> None:
-    @dataclass(frozen=True)
-    class Renamed(FileChange):
-        old_path: str | None = None
-
-    diff = Diff(files=(Renamed("ci.yml", 0, 0, old_path=".github/workflows/ci.yml"),), patch="")
+    diff = Diff(files=(FileChange("ci.yml", 0, 0, old_path=".github/workflows/ci.yml"),), patch="")
     assert len(check_diff(diff, DiffLimits(10, 100, DEFAULT_PROTECTED_PATHS))) == 1
 
 

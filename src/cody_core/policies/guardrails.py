@@ -70,12 +70,7 @@ def check_diff(diff: Diff, limits: DiffLimits, secrets: Sequence[str] = ()) -> l
 def changed_paths(diff: Diff) -> list[str]:
     """Every path the change touches, the old side of a rename included."""
     paths = [change.path for change in diff.files]
-    paths += [old for change in diff.files if (old := getattr(change, "old_path", None))]
-    paths += [
-        line[len("rename from ") :]
-        for line in diff.patch.split("\n")
-        if line.startswith("rename from ")
-    ]
+    paths += [change.old_path for change in diff.files if change.old_path]
     return list(dict.fromkeys(paths))
 
 
