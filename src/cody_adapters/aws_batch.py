@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
+from cody_adapters.aws import aws_client, error_code, http_status, no_credentials
 from cody_core.errors import CodyError, InputError, TransientError
 
 MAX_WORKERS = 10_000  # the largest array job Batch accepts
@@ -33,8 +32,7 @@ RETRY_STRATEGY: dict[str, Any] = {
 
 def batch_client(region: str | None) -> Any:
     """A Batch client whose standard retry mode absorbs throttling and 5xx answers."""
-    config = Config(retries={"mode": "standard", "max_attempts": 8})
-    return boto3.client("batch", region_name=region, config=config)
+    return aws_client("batch", region)
 
 
 def batch_job_name(job_id: str) -> str:
@@ -74,10 +72,7 @@ class BatchSubmitter:
         except ClientError as error:
             raise _translate(error, job_id) from error
         except NoCredentialsError as error:
-            raise InputError(
-                "no AWS credentials for AWS Batch: set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
-                "or run with a role"
-            ) from error
+            raise no_credentials("AWS Batch") from error
         except (ConnectionError, HTTPClientError) as error:
             raise TransientError(
                 f"AWS Batch unreachable submitting job {job_id}: {error}"
@@ -85,8 +80,7 @@ class BatchSubmitter:
 
 
 def _translate(error: ClientError, job_id: str) -> CodyError:
-    code = error.response.get("Error", {}).get("Code", "")
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    code, status = error_code(error), http_status(error)
     message = f"AWS Batch refused job {job_id}: {error}"
     if code in _THROTTLING or status == 429:
         return TransientError(message, kind="throttled")

@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
+from cody_adapters.aws import aws_client, error_code, http_status, no_credentials
 from cody_adapters.dynamodb_items import (
     Expression,
     changed_attributes,
@@ -43,10 +42,7 @@ _MAX_PARTITION_KEY, _MAX_SORT_KEY = 2048, 1024  # DynamoDB's limits, in UTF-8 by
 
 def dynamodb_client(endpoint_url: str | None, region: str | None) -> Any:
     """A low-level client whose standard retry mode absorbs throttling and 5xx answers."""
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30
-    )
-    return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)
+    return aws_client("dynamodb", region, endpoint_url, connect_timeout=5, read_timeout=30)
 
 
 class DynamoDbJobStore:
@@ -74,7 +70,7 @@ class DynamoDbJobStore:
             try:
                 self._client.create_table(**table_definition(table, *keys[table]))
             except ClientError as error:
-                if _code(error) != "ResourceInUseException":  # created meanwhile by another
+                if error_code(error) != "ResourceInUseException":  # created meanwhile by another
                     raise
             waiter = self._client.get_waiter("table_exists")
             waiter.wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
@@ -265,7 +261,7 @@ class DynamoDbJobStore:
         try:
             self._client.describe_table(TableName=table)
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if error_code(error) == "ResourceNotFoundException":
                 return False
             raise
         return True
@@ -275,7 +271,7 @@ class DynamoDbJobStore:
         try:
             return getattr(self._client, operation)(**arguments)
         except ClientError as error:
-            code = _code(error)
+            code = error_code(error)
             if code == "ConditionalCheckFailedException":
                 return None
             if code in _THROTTLING:
@@ -285,17 +281,13 @@ class DynamoDbJobStore:
                     f"the DynamoDB tables {self._jobs} and {self._runs} are missing: "
                     "create them with `cody store init`"
                 ) from error
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if status >= 500:
+            if http_status(error) >= 500:
                 raise TransientError(f"DynamoDB failed {operation}: {code}") from error
             raise
         except (ConnectionError, HTTPClientError) as error:
             raise TransientError(f"DynamoDB unreachable for {operation}: {error}") from error
         except NoCredentialsError as error:
-            raise InputError(
-                "no AWS credentials for DynamoDB: set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
-                "or run with a role"
-            ) from error
+            raise no_credentials("DynamoDB") from error
 
 
 def _check_key(what: str, value: str, max_bytes: int) -> None:
@@ -305,7 +297,3 @@ def _check_key(what: str, value: str, max_bytes: int) -> None:
 
 def _run_key(job_id: str, repository_name: str) -> dict[str, Any]:
     return to_item({"jobId": job_id, "repositoryName": repository_name})
-
-
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ChecksumError,
@@ -15,10 +13,12 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     HTTPClientError,
     IncompleteReadError,
+    NoCredentialsError,
     ReadTimeoutError,
 )
 
 from cody_adapters.artifact_keys import artifact_key
+from cody_adapters.aws import aws_client, error_code, http_status, no_credentials
 from cody_core.errors import CodyError, InputError, NotAllowedError, NotFoundError, TransientError
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -35,8 +35,7 @@ _TRANSPORT_ERRORS = (ConnectionError, HTTPClientError, IncompleteReadError, Chec
 
 def s3_client(region: str | None, endpoint_url: str | None = None) -> Any:
     """An S3 client with standard retries; with no endpoint_url, AWS_ENDPOINT_URL_S3 applies."""
-    config = Config(retries={"mode": "standard", "max_attempts": 8})
-    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+    return aws_client("s3", region, endpoint_url)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -71,7 +70,7 @@ class S3ArtifactStore:
             self._client.put_object(Bucket=self._bucket, Key=key, Body=content, IfNoneMatch="*")
         except ClientError as error:
             # The key carries the content hash, so an object already there holds these bytes.
-            if _code(error) != "PreconditionFailed" and _status(error) != 412:
+            if error_code(error) != "PreconditionFailed" and http_status(error) != 412:
                 raise _translate(error, f"could not write {ref}") from error
         except BotoCoreError as error:
             raise _translate(error, f"could not write {ref}") from error
@@ -82,7 +81,7 @@ class S3ArtifactStore:
         try:
             return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except ClientError as error:
-            if _code(error) == "NoSuchKey":
+            if error_code(error) == "NoSuchKey":
                 raise NotFoundError(f"no artifact {ref}") from None
             raise _translate(error, f"could not read {ref}") from error
         except BotoCoreError as error:
@@ -113,22 +112,16 @@ def _location_problem(bucket: str, prefix: str) -> str | None:
 
 
 def _translate(error: Exception, doing: str) -> CodyError:
+    if isinstance(error, NoCredentialsError):
+        return no_credentials("S3")
     message = f"{doing}: {error}"
     if isinstance(error, ReadTimeoutError | ConnectTimeoutError):
         return TransientError(message, kind="timeout")
     if isinstance(error, _TRANSPORT_ERRORS):
         return TransientError(message)
     if isinstance(error, ClientError):
-        if _code(error) in _TRANSIENT_CODES:
-            return TransientError(message, kind=_TRANSIENT_CODES[_code(error)])
-        if _status(error) >= 500:
+        if error_code(error) in _TRANSIENT_CODES:
+            return TransientError(message, kind=_TRANSIENT_CODES[error_code(error)])
+        if http_status(error) >= 500:
             return TransientError(message, kind="server-error")
     return CodyError(message)
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _status(error: ClientError) -> int:
-    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)

@@ -351,3 +351,12 @@ def test_a_malformed_s3_url_is_refused_in_one_line(url: str) -> None:
 
     assert "\n" not in str(raised.value)
     assert repr(url) in str(raised.value)
+
+
+def test_no_credentials_is_an_input_error_that_says_how_to_give_them(aws_env, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    store = S3ArtifactStore(s3_client(REGION), BUCKET, PREFIX)
+
+    with pytest.raises(InputError, match="no AWS credentials for S3: set AWS_PROFILE"):
+        store.put("job-1", "octo/app", "diff", b"patch")
