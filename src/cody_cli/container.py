@@ -17,7 +17,6 @@ from cody_adapters.sqlite_store import SqliteJobStore
 from cody_adapters.subprocess_runner import SubprocessCommandRunner
 from cody_adapters.system_clock import SystemClock
 from cody_cli.settings import Settings
-from cody_core.errors import InputError
 from cody_core.policies.allowlist import Allowlist
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
 from cody_core.services.jobs import JobService
@@ -88,13 +87,10 @@ def _artifact_store(settings: Settings):
 def _batch_submitter(settings: Settings):
     from cody_adapters.aws_batch import BatchSubmitter, batch_client
 
-    missing = [
-        n for n in ("BATCH_JOB_QUEUE", "BATCH_JOB_DEFINITION") if not getattr(settings, n.lower())
-    ]
-    if missing:
-        raise InputError(f"{' and '.join(missing)} must be set to submit to AWS Batch")
-    client = batch_client(settings.aws_region)
-    return BatchSubmitter(client, settings.batch_job_queue, settings.batch_job_definition)
+    client = batch_client(settings.aws_region)  # the submitter says which settings are missing
+    return BatchSubmitter(
+        client, settings.batch_job_queue or "", settings.batch_job_definition or ""
+    )
 
 
 class Container(containers.DeclarativeContainer):
