@@ -21,7 +21,7 @@ from cody_adapters.dynamodb_items import (
     to_item,
 )
 from cody_core.errors import InputError, TransientError
-from cody_core.models import Job, JobStatus, RepositoryRun, RunStatus
+from cody_core.models import Job, JobStatus, RepositoryRun, RunStatus, runs_by_name
 from cody_core.models import format_timestamp as _ts
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,7 @@ class DynamoDbJobStore:
     def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
         _check_key("job id", job.job_id, _MAX_PARTITION_KEY)
         documents: dict[str, dict[str, Any]] = {}
-        for run in runs:
-            if run.job_id != job.job_id:
-                raise ValueError(f"run {run.repository_name} belongs to job {run.job_id}")
-            if run.repository_name in documents:
-                raise InputError(f"repository {run.repository_name} is listed twice")
+        for run in runs_by_name(job, runs).values():
             _check_key("repository name", run.repository_name, _MAX_SORT_KEY)
             documents[run.repository_name] = run.to_document()
         e = Expression()

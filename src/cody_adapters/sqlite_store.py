@@ -20,6 +20,7 @@ from cody_core.models import (
     RunStatus,
     apply_changes,
     format_timestamp,
+    runs_by_name,
 )
 
 R = TypeVar("R", bound=Record)
@@ -75,6 +76,7 @@ class SqliteJobStore:
             self._connections.clear()
 
     def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
+        runs = runs_by_name(job, runs).values()
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone():
                 raise InputError(f"job {job.job_id} already exists")
@@ -83,13 +85,7 @@ class SqliteJobStore:
                 "INSERT INTO jobs (job_id, status, created_at, doc) VALUES (?, ?, ?, ?)",
                 (job.job_id, document["status"], document["createdAt"], _dumps(document)),
             )
-            for run in runs:
-                if run.job_id != job.job_id:
-                    raise ValueError(f"run {run.repository_name} belongs to job {run.job_id}")
-                try:
-                    db.execute(_INSERT_RUN, _run_row(run))
-                except sqlite3.IntegrityError:
-                    raise InputError(f"repository {run.repository_name} is listed twice") from None
+            db.executemany(_INSERT_RUN, map(_run_row, runs))
 
     def get_job(self, job_id: str) -> Job | None:
         row = self._read("SELECT doc FROM jobs WHERE job_id = ?", job_id).fetchone()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
+
+from cody_core.errors import InputError
 
 
 def format_timestamp(value: datetime) -> str:
@@ -243,3 +246,15 @@ def apply_changes(record: R, changes: dict[str, Any]) -> R:
     if KEY_FIELDS & set(changes):
         raise ValueError(f"cannot change the keys {sorted(KEY_FIELDS & set(changes))}")
     return record.evolve(**changes)
+
+
+def runs_by_name(job: Job, runs: Iterable[RepositoryRun]) -> dict[str, RepositoryRun]:
+    """The runs of a new job by repository name: what every store checks before creating it."""
+    by_name: dict[str, RepositoryRun] = {}
+    for run in runs:
+        if run.job_id != job.job_id:
+            raise ValueError(f"run {run.repository_name} belongs to job {run.job_id}")
+        if run.repository_name in by_name:
+            raise InputError(f"repository {run.repository_name} is listed twice")
+        by_name[run.repository_name] = run
+    return by_name

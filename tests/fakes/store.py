@@ -15,6 +15,7 @@ from cody_core.models import (
     RunStatus,
     apply_changes,
     format_timestamp,
+    runs_by_name,
 )
 
 Document = dict[str, Any]
@@ -39,13 +40,7 @@ class FakeJobStore:
         return self.transitions.count((job_id, status))
 
     def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
-        documents: dict[str, Document] = {}
-        for run in runs:
-            if run.job_id != job.job_id:
-                raise ValueError(f"run {run.repository_name} belongs to job {run.job_id}")
-            if run.repository_name in documents:
-                raise InputError(f"repository {run.repository_name} is listed twice")
-            documents[run.repository_name] = run.to_document()
+        documents = {name: run.to_document() for name, run in runs_by_name(job, runs).items()}
         with self._lock:
             if job.job_id in self._jobs:
                 raise InputError(f"job {job.job_id} already exists")
