@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,9 +54,8 @@ class GitHttpServer:
         return f"http://{host}:{port}"
 
     @property
-    def secrets(self) -> tuple[bytes, ...]:
-        credential = base64.b64encode(f"x-access-token:{self.token}".encode())
-        return (self.token.encode(), credential)
+    def secrets(self) -> list[bytes]:
+        return secret_forms(self.token)
 
     def authorized(self, header: str | None) -> bool:
         return header == f"Basic {self.secrets[1].decode()}"
@@ -166,3 +165,18 @@ class _Handler(BaseHTTPRequestHandler):
 def _packet(text: str) -> bytes:
     data = text.encode()
     return f"{len(data) + 4:04x}".encode() + data
+
+
+def secret_forms(token: str) -> list[bytes]:
+    """The token as Cody holds it and as git sends it (basic auth as x-access-token)."""
+    return [token.encode(), base64.b64encode(f"x-access-token:{token}".encode())]
+
+
+def files_holding(roots: Iterable[Path], needles: list[bytes]) -> list[Path]:
+    """Every file under the roots (a database and artifacts included) holding one of `needles`."""
+    return [
+        path
+        for root in roots
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_symlink() and any(n in path.read_bytes() for n in needles)
+    ]

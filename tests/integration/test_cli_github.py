@@ -7,7 +7,6 @@ as records of `GitHubFake` (whose every answer is checked against GitHub's OpenA
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -24,7 +23,7 @@ import git_http_server
 from cli_support import GITHUB_TOKEN, cody, create, runs_of, status
 from cody_cli.job_commands import container
 from forge import branch_sha, git, make_bare_repo, push_commit
-from git_http_server import GitHttpServer
+from git_http_server import GitHttpServer, files_holding, secret_forms
 from github_fake import DOCS, Canned, FakePull, GitHubFake, rate_limited
 
 OWNER = "octo"
@@ -98,21 +97,6 @@ def github(env, tmp_path, monkeypatch, openapi) -> Iterator[GitHub]:
         yield GitHub(fake, server, tmp_path / "github")
     assert openapi.undocumented(fake) == []
     assert server.leaks == []  # no process ever held the token on its command line
-
-
-def secret_forms(token: str) -> list[bytes]:
-    """The token as Cody holds it and as git sends it (basic auth as x-access-token)."""
-    return [token.encode(), base64.b64encode(f"x-access-token:{token}".encode())]
-
-
-def files_holding(roots: list[Path], secrets: list[bytes]) -> list[Path]:
-    """Every file under the roots, the SQLite database and artifacts included, holding a secret."""
-    return [
-        path
-        for root in roots
-        for path in root.rglob("*")
-        if path.is_file() and not path.is_symlink() and any(s in path.read_bytes() for s in secrets)
-    ]
 
 
 def test_one_pull_request_per_changed_repository_and_no_second_on_rerun_or_retry(github):

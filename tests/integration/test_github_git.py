@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from cody_adapters.git_workspace import GitCliWorkspace
 from cody_core.errors import CodyError, InputError, NotFoundError
 from cody_core.policies.references import RepositoryRef
 from forge import branch_sha, git, make_bare_repo, push_commit, write_files
-from git_http_server import PROC, GitHttpServer
+from git_http_server import PROC, GitHttpServer, files_holding, secret_forms
 
 DEMO = RepositoryRef(kind="github", name="octo/demo")
 BRANCH = "cody/job-1"
@@ -76,19 +75,6 @@ def workspace(tmp_path: Path, server: GitHttpServer, token: str) -> GitCliWorksp
     return workspace_for(tmp_path, server, token)
 
 
-def secret_forms(token: str) -> list[bytes]:
-    credential = base64.b64encode(f"x-access-token:{token}".encode())
-    return [token.encode(), credential]
-
-
-def files_holding(root: Path, needles: list[bytes]) -> list[Path]:
-    return [
-        path
-        for path in root.rglob("*")
-        if path.is_file() and not path.is_symlink() and any(n in path.read_bytes() for n in needles)
-    ]
-
-
 def test_clone_commit_and_push_send_the_token_in_a_header_and_nowhere_else(
     workspace, server, forge, token, tmp_path, commands
 ):
@@ -103,7 +89,7 @@ def test_clone_commit_and_push_send_the_token_in_a_header_and_nowhere_else(
     assert branch_sha(forge / "octo" / "demo.git", BRANCH) == sha
     assert git("config", "remote.origin.url", cwd=checkout.path) == f"{server.url}/octo/demo.git"
     secrets_ = secret_forms(token)
-    assert files_holding(tmp_path, secrets_) == []
+    assert files_holding([tmp_path], secrets_) == []
     assert server.requests and all(r.authorized for r in server.requests)
     assert not any(s.decode() in r.target for r in server.requests for s in secrets_)
     for args, env in commands.calls:
