@@ -26,14 +26,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from loopback import serving
 
 Block = dict[str, Any]
 Usage = dict[str, int]
@@ -225,17 +227,13 @@ class MessagesServer:
         return [request for request in self.requests if request.status == 200]
 
     def __enter__(self) -> MessagesServer:
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._http.daemon_threads = True
+        self._stack = ExitStack()
+        self._http = self._stack.enter_context(serving(_Handler))
         self._http.app = self  # type: ignore[attr-defined]
-        serve = partial(self._http.serve_forever, poll_interval=0.01)
-        threading.Thread(target=serve, daemon=True).start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        assert self._http is not None
-        self._http.shutdown()
-        self._http.server_close()
+        self._stack.close()
 
     def answer(self, request: RecordedRequest) -> dict[str, Any] | Error:
         """Record `request` and decide the answer: a message, or an error."""
