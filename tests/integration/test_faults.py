@@ -19,18 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
-from test_aws_batch import DEFINITION, QUEUE, REGION, _create_queue_and_definition
 
+from aws_batch_support import DEFINITION, QUEUE, REGION, moto_batch
 from cli_support import cody, create, runs_of, status
-from cody_adapters.aws_batch import batch_client
 from cody_adapters.command_assistant import CommandAssistant
 from cody_cli.job_commands import container
 from cody_core.errors import NotFoundError, TransientError
 from cody_core.models import RepositoryRun
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import AssistantRequest, Checkout
-from dynalite import use_dummy_credentials
 from forge import git
 from worker_support import (
     branch_heads,
@@ -412,17 +409,11 @@ def test_a_permanent_failure_fails_the_repository_without_a_retry(tmp_path, env,
 
 @pytest.fixture
 def batch(env, monkeypatch):
-    """moto's Batch with the queue and job definition of test_aws_batch; the store is SQLite."""
-    use_dummy_credentials(monkeypatch)
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BATCH"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    """moto's Batch with the queue and job definition of aws_batch_support; the store is SQLite."""
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("BATCH_JOB_QUEUE", QUEUE)
     monkeypatch.setenv("BATCH_JOB_DEFINITION", DEFINITION)
-    with mock_aws(config={"batch": {"use_docker": False}}):
-        client = batch_client(REGION)
-        _create_queue_and_definition(client)
+    with moto_batch(monkeypatch) as client:
         container.reset_singletons()
         yield client
 
