@@ -94,23 +94,23 @@ class RepositoryProcessor:
         `lease_expiry` gives the lease as the heartbeat last renewed it, so that saving the
         whole run never moves the stored expiry back to what it was at claim time.
         """
-        attempt = _Attempt(self, job, run, lease_expiry)
+        attempt = _Attempt(self, job, run, should_stop, lease_expiry)
         try:
             if run.attempt > job.max_attempts:
                 raise CodyError(
                     f"gave up after {job.max_attempts} attempts", kind="attempts-exhausted"
                 )
-            return attempt.run(should_stop)
+            return attempt.run()
         except LeaseLostError:
             log.info("lease lost, leaving %s to its new owner", run.repository_name)
             return attempt.current
         except SkippedError as exc:
             return attempt.skip(RunError(kind=exc.kind, message=str(exc)))
-        except BaseException as exc:
-            if not isinstance(exc, Exception):  # interrupted: hand the run back, then stop
-                attempt.fail(RunError(kind=StoppedError.kind, message="worker stopped"))
-                raise
+        except Exception as exc:
             return attempt.fail(classify(exc))
+        except BaseException:  # interrupted: hand the run back, then stop
+            attempt.fail(RunError(kind=StoppedError.kind, message="worker stopped"))
+            raise
 
     def redact(self, text: str) -> str:
         return redact(text, self.settings.secrets)
@@ -124,18 +124,18 @@ class _Attempt:
         processor: RepositoryProcessor,
         job: Job,
         run: RepositoryRun,
+        should_stop: Callable[[], bool],
         lease_expiry: Callable[[], datetime | None],
     ):
         self.p = processor
         self.job = job
         self.current = run
+        self.should_stop = should_stop
         self.lease_expiry = lease_expiry
         self.verified: CommandResult | None = None
-        self.should_stop: Callable[[], bool] = lambda: False
 
-    def run(self, should_stop: Callable[[], bool]) -> RepositoryRun:
-        p, job = self.p, self.job
-        self.should_stop = should_stop
+    def run(self) -> RepositoryRun:
+        p, job, should_stop = self.p, self.job, self.should_stop
         ref = parse_reference(self.current.repository_name)
         p.settings.allowlist.check(ref)
         p.assistant.admit(job)
