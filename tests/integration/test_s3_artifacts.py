@@ -21,22 +21,21 @@ from cody_adapters.local_artifacts import LocalArtifactStore
 from cody_adapters.s3_artifacts import S3ArtifactStore, parse_s3_url, s3_client
 from cody_core.errors import CodyError, InputError, NotAllowedError, NotFoundError, TransientError
 from cody_core.ports import ArtifactStore
+from dynalite import use_dummy_credentials
 
 REGION = "eu-west-1"
 BUCKET = "cody-artifacts"
 PREFIX = "cody/artifacts"
+CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
 SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Dummy credentials and no shared config, so nothing can reach a real account."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    use_dummy_credentials(monkeypatch)
+    for name in ("AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
@@ -356,7 +355,10 @@ def test_a_malformed_s3_url_is_refused_in_one_line(url: str) -> None:
 def test_no_credentials_is_an_input_error_that_says_how_to_give_them(aws_env, monkeypatch):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name)
-    store = S3ArtifactStore(s3_client(REGION), BUCKET, PREFIX)
+    # A session of its own (boto3's default one keeps credentials an earlier test resolved),
+    # and a closed loopback port in case credentials were found after all: never AWS itself.
+    client = boto3.session.Session().client("s3", region_name=REGION, endpoint_url=CLOSED_PORT)
+    store = S3ArtifactStore(client, BUCKET, PREFIX)
 
     with pytest.raises(InputError, match="no AWS credentials for S3: set AWS_PROFILE"):
         store.put("job-1", "octo/app", "diff", b"patch")
