@@ -58,19 +58,17 @@ class Allowlist:
 def _matcher(pattern: str) -> _Matcher:
     if pattern.lower().startswith("file:"):
         pattern = _file_path(pattern)
-    if pattern.startswith("/"):
-        return _local_matcher(pattern)
-    if "*" not in pattern:
+    if "*" not in pattern:  # one repository, local or on GitHub
         ref = _exact(pattern)
         return _Matcher(ref.kind, re.compile(re.escape(ref.name)))
+    if pattern.startswith("/"):
+        return _local_matcher(pattern)
     if not _GITHUB_GLOB.fullmatch(pattern):
         raise InputError(f"ALLOWED_REPOSITORIES entry {pattern!r} is not one of {_FORMS}")
     return _Matcher("github", compile_glob(pattern.lower()))
 
 
 def _local_matcher(pattern: str) -> _Matcher:
-    if "*" not in pattern:
-        return _Matcher("local", re.compile(re.escape(_exact(pattern).name)))
     if ".." in pattern.split("/") or any(ch.isspace() for ch in pattern):
         raise InputError(f"ALLOWED_REPOSITORIES entry {pattern!r} is not one of {_FORMS}")
     return _Matcher("local", compile_glob(pattern))
