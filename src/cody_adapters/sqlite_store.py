@@ -56,7 +56,11 @@ _UPDATE_RUN = (
 
 
 class SqliteJobStore:
-    """Safe to share between threads (a connection each) and between processes (WAL, locks)."""
+    """Safe to share between threads (a connection each) and between processes (WAL, locks).
+
+    Nothing is created on disk until the first write: reading a store that does not exist
+    finds no jobs and leaves no file behind.
+    """
 
     def __init__(self, path: Path, *, page_size: int = 500, busy_timeout: float = 30.0) -> None:
         self._path = path
@@ -65,8 +69,27 @@ class SqliteJobStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection().executescript(_SCHEMA)
+        self._prepared = False
+
+    def prepare(self) -> None:
+        """Create CODY_HOME and the tables if they are missing; every write does it first."""
+        if self._prepared:
+            return
+        home = self._path.parent
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise InputError(
+                f"CODY_HOME {home} is not a directory: set CODY_HOME to a directory"
+            ) from None
+        except OSError as exc:
+            raise InputError(
+                f"cannot create CODY_HOME {home}: {exc.strerror}: set CODY_HOME to a writable "
+                "directory"
+            ) from None
+        with self._translated():
+            self._connection().executescript(_SCHEMA)
+        self._prepared = True
 
     def close(self) -> None:
         """Close every thread's connection; the store is unusable afterwards."""
@@ -77,6 +100,7 @@ class SqliteJobStore:
 
     def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
         runs = runs_by_name(job, runs).values()
+        self.prepare()
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone():
                 raise InputError(f"job {job.job_id} already exists")
@@ -88,16 +112,19 @@ class SqliteJobStore:
             db.executemany(_INSERT_RUN, map(_run_row, runs))
 
     def get_job(self, job_id: str) -> Job | None:
-        row = self._read("SELECT doc FROM jobs WHERE job_id = ?", job_id).fetchone()
-        return None if row is None else _load(Job, row[0])
+        rows = self._read("SELECT doc FROM jobs WHERE job_id = ?", job_id)
+        return _load(Job, rows[0][0]) if rows else None
 
     def list_jobs(self) -> Iterator[Job]:
-        rows = self._read("SELECT doc FROM jobs ORDER BY created_at DESC, job_id DESC").fetchall()
+        rows = self._read("SELECT doc FROM jobs ORDER BY created_at DESC, job_id DESC")
         return (_load(Job, doc) for (doc,) in rows)
 
     def transition_job(
         self, job_id: str, allowed: Sequence[JobStatus], changes: dict[str, Any]
     ) -> Job | None:
+        if not self._exists():
+            return None
+        self.prepare()
         with self._transaction() as db:
             row = db.execute(
                 f"SELECT doc FROM jobs WHERE job_id = ? AND status IN ({_marks(allowed)})",
@@ -121,17 +148,17 @@ class SqliteJobStore:
                 job_id,
                 after,
                 self._page_size,
-            ).fetchall()
+            )
             yield from (_load(RepositoryRun, doc) for _, doc in rows)
             if len(rows) < self._page_size:
                 return
             after = rows[-1][0]
 
     def get_run(self, job_id: str, repository_name: str) -> RepositoryRun | None:
-        row = self._read(
+        rows = self._read(
             "SELECT doc FROM runs WHERE job_id = ? AND repository_name = ?", job_id, repository_name
-        ).fetchone()
-        return None if row is None else _load(RepositoryRun, row[0])
+        )
+        return _load(RepositoryRun, rows[0][0]) if rows else None
 
     def claim_run(
         self, job_id: str, repository_name: str, owner: str, now: datetime, lease_until: datetime
@@ -161,10 +188,14 @@ class SqliteJobStore:
 
     def save_run(self, run: RepositoryRun) -> RepositoryRun | None:
         row = _run_row(run.model_copy(update={"version": run.version + 1}))
-        cursor = self._connection().execute(
-            f"{_UPDATE_RUN} AND lease_owner IS ? AND version = ?",
-            (*row, run.lease_owner, run.version),
-        )
+        if not self._exists():
+            return None
+        self.prepare()
+        with self._translated():
+            cursor = self._connection().execute(
+                f"{_UPDATE_RUN} AND lease_owner IS ? AND version = ?",
+                (*row, run.lease_owner, run.version),
+            )
         return _load(RepositoryRun, row[4]) if cursor.rowcount == 1 else None
 
     def transition_run(
@@ -190,6 +221,9 @@ class SqliteJobStore:
         parameters: tuple[Any, ...],
         change: Callable[[RepositoryRun], RepositoryRun],
     ) -> RepositoryRun | None:
+        if not self._exists():
+            return None
+        self.prepare()
         with self._transaction() as db:
             row = db.execute(
                 f"SELECT doc FROM runs WHERE job_id = ? AND repository_name = ? AND ({condition})",
@@ -201,24 +235,63 @@ class SqliteJobStore:
             db.execute(_UPDATE_RUN, new_row)
         return _load(RepositoryRun, new_row[4])
 
-    def _read(self, query: str, *parameters: Any) -> sqlite3.Cursor:
-        return self._connection().execute(query, parameters)
+    def _exists(self) -> bool:
+        return self._prepared or self._path.exists()
+
+    def _read(self, query: str, *parameters: Any) -> list[Any]:
+        """The rows of a query; none when the store was never written."""
+        if not self._exists():
+            return []
+        with self._translated():
+            try:
+                return self._connection().execute(query, parameters).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):  # an empty database file: no jobs yet
+                    return []
+                raise
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock before reading, so read-check-write cannot interleave.
-        connection = self._connection()
+        with self._translated():
+            connection = self._connection()
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                # Busy past busy_timeout: worth another attempt.
+                raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
+            try:
+                yield connection
+            except BaseException:
+                if connection.in_transaction:  # some errors have rolled back already
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """SQLite's own errors as one line that says what to do about the file."""
         try:
-            connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # busy past busy_timeout: worth another attempt
-            raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
-        try:
-            yield connection
-        except BaseException:
-            if connection.in_transaction:  # some errors have rolled back already
-                connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+            yield
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
+            if "unable to open" in str(exc) or "readonly" in str(exc):
+                raise InputError(
+                    f"cannot write the SQLite store {self._path} ({exc}): make CODY_HOME a "
+                    "writable directory"
+                ) from None
+            raise self._unusable(exc) from None
+        except sqlite3.DatabaseError as exc:  # not a database, or a malformed (truncated) one
+            raise self._unusable(exc) from None
+
+    def _unusable(self, exc: sqlite3.Error) -> InputError:
+        return InputError(
+            f"{self._path} is not a usable SQLite database ({exc}): move it aside to start "
+            "afresh, or set CODY_HOME to another directory"
+        )
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -238,6 +311,10 @@ class SqliteJobStore:
             with self._connections_lock:
                 self._connections.append(connection)
         return connection
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _run_row(run: RepositoryRun) -> tuple[Any, ...]:

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TextIO
 
 from cody_core.models import format_timestamp
 from cody_core.policies.secrets import redact
@@ -58,10 +59,26 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record comes: while a progress bar is shown,
+    that is the live display's console, which prints the line above the bar."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def configure(log_format: str, secrets: Sequence[str]) -> None:
     """`auto` means JSON unless stderr is a terminal."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(
         JsonFormatter() if use_json else logging.Formatter("%(levelname)s %(message)s")
     )

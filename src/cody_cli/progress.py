@@ -1,4 +1,5 @@
-"""A progress bar on a terminal; nothing extra when stderr is a pipe (the JSON log says it all)."""
+"""One progress bar on a terminal, log lines printed above it; none when stderr is a pipe or
+the log is JSON (the log says it all)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def progress_for(job: Job, log_format: LogFormat) -> Iterator[Callable[[RepositoryRun], None]]:
+def progress_for(
+    job: Job, log_format: LogFormat, limit: int | None = None
+) -> Iterator[Callable[[RepositoryRun], None]]:
+    """A callback for each run done; the bar counts to the run's limit (None: every run)."""
     if log_format == LogFormat.json or not sys.stderr.isatty():
         yield lambda run: None
         return
@@ -33,8 +37,12 @@ def progress_for(job: Job, log_format: LogFormat) -> Iterator[Callable[[Reposito
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(job.name, total=job.repository_count)
+    # redirect_stderr: the log handler writes to sys.stderr as it is at each record, which
+    # the live display replaces with a proxy that prints the line above the bar.
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, redirect_stderr=True, transient=False) as progress:
+        total = min(limit or job.repository_count, job.repository_count)
+        task = progress.add_task(job.name, total=total)
 
         def advance(run: RepositoryRun) -> None:
             if run.status.terminal:
