@@ -9,7 +9,7 @@ import typer
 
 from cody_cli import help_text, job_commands, render, store_commands
 from cody_cli.errors import EXIT_FAILED, cli_errors
-from cody_cli.group import OneLineErrors
+from cody_cli.group import OneLineErrors, PlainCommand
 from cody_cli.job_commands import closing_line, create_job, run_job
 from cody_cli.options import (
     Concurrency,
@@ -53,11 +53,12 @@ def root(
 
 @app.command(
     "run",
+    cls=PlainCommand,
     epilog=help_text.epilog(
         """
-cody run --name "drop assertEquals" --prompt "Use assertEqual" \\
-    --command "git ls-files -z '*.py' | xargs -0 -r sed -i 's/assertEquals(/assertEqual(/g'" \\
-    --repo ~/src/service-a --max-repos 0
+cody run --name "rename old_name" --prompt "Rename old_name" --max-repos 0 \\
+    --command "git ls-files -z | xargs -0 -r sed -i s/old_name/new_name/g" \\
+    --repo ~/src/service-a --repo ~/src/service-b
 """,
         help_text.RUN,
     ),
@@ -70,7 +71,7 @@ def create_and_run(
     log_format: LogFormatOption = LogFormat.auto,
     **options: Any,
 ) -> None:
-    """Create a job and run it here in one step, then print its status.
+    """Create a job and run it here, in one step.
 
     Takes the options of `cody job create`; --max-repos is the number processed now (default
     5, 0: all). Exits as `cody job run` does.
@@ -89,7 +90,10 @@ def create_and_run(
         raise typer.Exit(EXIT_FAILED)
 
 
-@app.command(epilog=help_text.epilog("cody demo --concurrency 2", ("CODY_HOME", "CLAUDE_API_KEY")))
+@app.command(
+    cls=PlainCommand,
+    epilog=help_text.epilog("cody demo --concurrency 2", ("CODY_HOME", "CLAUDE_API_KEY")),
+)
 @cli_errors
 def demo(concurrency: Concurrency = 4) -> None:
     """Build sample repositories under CODY_HOME and run a real job over them."""

@@ -6,8 +6,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import click
-from typer.core import TyperGroup
+import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from cody_cli.errors import EXIT_FAILED, EXIT_INPUT
 
@@ -27,17 +27,36 @@ class OneLineErrors(TyperGroup):
                 args, prog_name, complete_var, False, windows_expand_args, **extra
             )
             code = result if isinstance(result, int) else 0
-        except click.UsageError as error:
-            where = f": see `{error.ctx.command_path} --help`" if error.ctx else ""
-            message = error.format_message().rstrip(".")
-            print(f"error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
-            code = EXIT_INPUT
-        except click.ClickException as error:
-            print(f"error: {error.format_message()}", file=sys.stderr)
-            code = error.exit_code
-        except click.Abort:
+        except typer.TyperException as error:  # click's errors, as Typer vendors them
+            code = _report(error)
+        except typer.Abort:
             print("error: aborted", file=sys.stderr)
             code = EXIT_FAILED
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _report(error: typer.TyperException) -> int:
+    if type(error).__name__ == "NoArgsIsHelpError":  # `cody job`: the help, as asked
+        print(error.format_message(), file=sys.stderr)
+        return EXIT_INPUT
+    context = getattr(error, "ctx", None)
+    where = f": see `{context.command_path} --help`" if context is not None else ""
+    message = error.format_message().rstrip(".")
+    print(f"error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
+    return error.exit_code
+
+
+class PlainCommand(TyperCommand):
+    """Arguments shown as plain names (`JOB_ID`, `[MAX_REPOS]`), without Typer's `{}` and
+    `<str>`, which read like Python rather than like a command line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                name = param.metavar or (param.name or "").upper()
+                shown = name if param.required else f"[{name}]"
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+                param._usage_display_name = lambda shown=shown: shown  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ import typer
 
 from cody_cli import help_text, render
 from cody_cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_UNFINISHED, cli_errors
+from cody_cli.group import PlainCommand
 from cody_cli.options import (
     Concurrency,
     Json,
@@ -38,9 +39,9 @@ Repository = Annotated[
     str, typer.Argument(metavar="REPO", help="A repository of the job, as given or as listed.")
 ]
 JOB_EXAMPLE = """
-JOB=$(cody job create --name "drop assertEquals" --prompt "Use assertEqual" \\
-    --command "git ls-files -z '*.py' | xargs -0 -r sed -i 's/assertEquals(/assertEqual(/g'" \\
-    --repo ~/src/service-a --repo acme/service-b --verify "python3 -m unittest")
+JOB=$(cody job create --name "rename old_name" --prompt "Rename old_name" \\
+    --command "git ls-files -z | xargs -0 -r sed -i s/old_name/new_name/g" \\
+    --repo ~/src/service-a --repo acme/service-b --verify "make test")
 """
 
 
@@ -48,11 +49,14 @@ def create_job(repositories: list[str], fields: dict[str, Any]) -> Job:
     return container.jobs().create(repositories, **fields)
 
 
-@app.command(epilog=help_text.epilog(JOB_EXAMPLE, help_text.CREATE))
+@app.command(cls=PlainCommand, epilog=help_text.epilog(JOB_EXAMPLE, help_text.CREATE))
 @cli_errors
 @with_job_options
 def create(json: Json = False, **options: Any) -> None:
-    """Create a job and print its id; `cody job run JOB_ID` then processes it."""
+    """Create a job and print its id.
+
+    `cody job run JOB_ID` then runs it here, or `cody job submit JOB_ID` on AWS Batch.
+    """
     repositories, fields = job_fields(**options)
     job = create_job(repositories, fields)
     if json:
@@ -121,6 +125,7 @@ def _stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
 
 @app.command(
     "run",
+    cls=PlainCommand,
     epilog=help_text.epilog('cody job run "$JOB" 0 --concurrency 4', help_text.RUN),
 )
 @cli_errors
@@ -129,7 +134,7 @@ def run_command(
     max_repos: Annotated[
         int | None,
         typer.Argument(
-            metavar="[MAX_REPOS]",
+            metavar="MAX_REPOS",
             show_default=False,
             callback=at_least(0),
             help="Process the job's first MAX_REPOS repositories; 0: all. Without it: the "
@@ -139,7 +144,7 @@ def run_command(
     concurrency: Concurrency = 1,
     log_format: LogFormatOption = LogFormat.auto,
 ) -> None:
-    """Process a job here (the AWS Batch container's command).
+    """Process a job here (what an AWS Batch container runs).
 
     Exits 0 when no repository failed, 1 when some failed, 2 on bad input, 3 when the job is
     not finished (run it again) and 143 when stopped by SIGTERM or SIGINT.
@@ -151,7 +156,8 @@ def run_command(
 
 
 @app.command(
-    epilog=help_text.epilog('cody job submit "$JOB" --workers 8 --max-repos 0', help_text.SUBMIT)
+    cls=PlainCommand,
+    epilog=help_text.epilog('cody job submit "$JOB" --workers 8 --max-repos 0', help_text.SUBMIT),
 )
 @cli_errors
 def submit(
@@ -176,7 +182,9 @@ def submit(
     ] = None,
     json: Json = False,
 ) -> None:
-    """Run the job on AWS Batch instead (BATCH_JOB_QUEUE, BATCH_JOB_DEFINITION).
+    """Run the job on AWS Batch instead.
+
+    Submits to BATCH_JOB_QUEUE with BATCH_JOB_DEFINITION.
 
     Prints the Batch job id, which is also stored on the job. Needs CODY_STORE=dynamodb.
     """
@@ -192,10 +200,13 @@ def submit(
         print(job.batch_job_id)
 
 
-@app.command(epilog=help_text.epilog('cody job status "$JOB" --json | jq .status', help_text.STORE))
+@app.command(
+    cls=PlainCommand,
+    epilog=help_text.epilog('cody job status "$JOB" --json | jq .status', help_text.STORE),
+)
 @cli_errors
 def status(job_id: JobId, json: Json = False) -> None:
-    """Show a job and every repository's status, read as it is printed."""
+    """Show a job and the status of each repository."""
     job, runs = container.jobs().report(job_id)
     if json:
         render.print_job_json(job, runs)
@@ -203,7 +214,9 @@ def status(job_id: JobId, json: Json = False) -> None:
         render.status_table(job, runs)
 
 
-@app.command("list", epilog=help_text.epilog("cody job list --json", help_text.STORE))
+@app.command(
+    "list", cls=PlainCommand, epilog=help_text.epilog("cody job list --json", help_text.STORE)
+)
 @cli_errors
 def list_jobs(json: Json = False) -> None:
     """List jobs, newest first."""
@@ -214,14 +227,19 @@ def list_jobs(json: Json = False) -> None:
         render.jobs_table(jobs)
 
 
-@app.command(epilog=help_text.epilog('cody job cancel "$JOB"', help_text.STORE))
+@app.command(cls=PlainCommand, epilog=help_text.epilog('cody job cancel "$JOB"', help_text.STORE))
 @cli_errors
 def cancel(job_id: JobId) -> None:
-    """Cancel a job: workers stop between repositories; runs not started become cancelled."""
+    """Cancel a job; runs not started become cancelled.
+
+    Workers stop between repositories; a repository being processed finishes first.
+    """
     print(container.jobs().cancel(job_id).status)
 
 
-@app.command(epilog=help_text.epilog('cody job retry "$JOB" --all', help_text.STORE))
+@app.command(
+    cls=PlainCommand, epilog=help_text.epilog('cody job retry "$JOB" --all', help_text.STORE)
+)
 @cli_errors
 def retry(
     job_id: JobId,
@@ -229,20 +247,26 @@ def retry(
         bool, typer.Option("--all", help="Also retry skipped and cancelled runs.")
     ] = False,
 ) -> None:
-    """Put failed runs back to pending; `cody job run` then processes them."""
+    """Put failed runs back to pending, for `cody job run`."""
     from cody_core.policies.wording import counted
 
     count = container.jobs().retry(job_id, include_skipped=all_runs)
     print(f"{counted(count, 'repository')} back to pending")
 
 
-@app.command(epilog=help_text.epilog('cody job diff "$JOB" > change.patch', help_text.ARTIFACTS))
+@app.command(
+    cls=PlainCommand,
+    epilog=help_text.epilog('cody job diff "$JOB" > change.patch', help_text.ARTIFACTS),
+)
 @cli_errors
 def diff(
     job_id: JobId,
     repo: Annotated[str | None, typer.Option(metavar="REF", help="Only this repository.")] = None,
 ) -> None:
-    """Print the changes as a patch that `git apply` accepts (stderr says when there is none)."""
+    """Print the changes as a patch for `git apply`.
+
+    When there is none, stderr says why and nothing is printed.
+    """
     jobs = container.jobs()
     shown = 0
     for repository, patch in jobs.diff(job_id, repo):
@@ -264,11 +288,15 @@ def diff(
 
 
 @app.command(
-    epilog=help_text.epilog('cody job conversation "$JOB" acme/service-b', help_text.ARTIFACTS)
+    cls=PlainCommand,
+    epilog=help_text.epilog('cody job conversation "$JOB" acme/service-b', help_text.ARTIFACTS),
 )
 @cli_errors
 def conversation(job_id: JobId, repo: Repository, json: Json = False) -> None:
-    """Print the Claude conversation of one repository (--json: raw)."""
+    """Print one repository's Claude conversation.
+
+    With --json: the messages as the API returned them.
+    """
     entries = container.jobs().conversation(job_id, repo)
     if json:
         render.print_json(entries)
@@ -276,7 +304,10 @@ def conversation(job_id: JobId, repo: Repository, json: Json = False) -> None:
         render.conversation(entries)
 
 
-@app.command(epilog=help_text.epilog('cody job logs "$JOB" ~/src/service-a', help_text.STORE))
+@app.command(
+    cls=PlainCommand,
+    epilog=help_text.epilog('cody job logs "$JOB" ~/src/service-a', help_text.STORE),
+)
 @cli_errors
 def logs(job_id: JobId, repo: Repository) -> None:
     """Print one repository's log."""

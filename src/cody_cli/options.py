@@ -58,7 +58,9 @@ ReposFile = Annotated[
     Path | None,
     typer.Option(metavar="PATH", help="One repository per line (# starts a comment)."),
 ]
-Assistant = Annotated[AssistantKind, typer.Option(help="Who changes the code.")]
+Assistant = Annotated[
+    AssistantKind, typer.Option(metavar="[command|claude]", help="Who changes the code.")
+]
 Command = Annotated[
     str | None,
     typer.Option(
@@ -141,7 +143,10 @@ Concurrency = Annotated[
 ]
 LogFormatOption = Annotated[
     LogFormat,
-    typer.Option(help="json: one object per line on stderr; auto: json unless a terminal."),
+    typer.Option(
+        metavar="[auto|json|text]",
+        help="json: one object per line on stderr; auto: json unless a terminal.",
+    ),
 ]
 
 

@@ -8,13 +8,17 @@ import typer
 
 from cody_cli import help_text
 from cody_cli.errors import EXIT_FAILED, cli_errors
+from cody_cli.group import PlainCommand
 from cody_cli.job_commands import container
 
 app = typer.Typer(help="Prepare the job store.", no_args_is_help=True, rich_markup_mode=None)
 STORE_INIT = (*help_text.STORE, "DYNAMODB_REGION", "AWS_ENDPOINT_URL_DYNAMODB")
 
 
-@app.command(epilog=help_text.epilog("CODY_STORE=dynamodb cody store init --create", STORE_INIT))
+@app.command(
+    cls=PlainCommand,
+    epilog=help_text.epilog("CODY_STORE=dynamodb cody store init --create", STORE_INIT),
+)
 @cli_errors
 def init(
     create: Annotated[
