@@ -6,9 +6,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any
 
 from cody_core.models import format_timestamp
 from cody_core.policies.secrets import redact
@@ -60,19 +61,37 @@ class RedactingFilter(logging.Filter):
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stderr is when a record comes: while a progress bar is shown,
-    that is the live display's console, which prints the line above the bar."""
+    """Writes records to stderr, or, while a progress bar is shown, through the live display's
+    console, which prints them above the bar instead of over it."""
+
+    console: Any = None  # a rich Console with a live display, set by `through`
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
-    def stream(self) -> TextIO:
-        return sys.stderr
+    def emit(self, record: logging.LogRecord) -> None:
+        console = StderrHandler.console
+        if console is None:
+            self.stream = sys.stderr
+            super().emit(record)
+            return
+        try:
+            text = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        # soft_wrap: the terminal folds a long line; rich would rewrap it at word breaks.
+        console.print(text, soft_wrap=True, markup=False, highlight=False, emoji=False)
 
-    @stream.setter
-    def stream(self, value: TextIO) -> None:
-        pass
+
+@contextmanager
+def through(console: Any) -> Iterator[None]:
+    """Send log records through `console` (a rich Console showing a live display) meanwhile."""
+    StderrHandler.console = console
+    try:
+        yield
+    finally:
+        StderrHandler.console = None
 
 
 def configure(log_format: str, secrets: Sequence[str]) -> None:

@@ -37,10 +37,11 @@ def progress_for(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    # redirect_stderr: the log handler writes to sys.stderr as it is at each record, which
-    # the live display replaces with a proxy that prints the line above the bar.
+    from cody_cli import logs
+
     console = Console(stderr=True)
-    with Progress(*columns, console=console, redirect_stderr=True, transient=False) as progress:
+    progress = Progress(*columns, console=console, redirect_stderr=True, transient=False)
+    with progress, logs.through(console):
         total = min(limit or job.repository_count, job.repository_count)
         task = progress.add_task(job.name, total=total)
 

@@ -85,7 +85,7 @@ class JobProcessor:
             raise NotFoundError(f"no job {job_id}: see `cody job list` for the jobs there are")
         if job.status == JobStatus.CANCELLED:
             self._settle_cancelled(job_id)
-            return RunOutcome(record_counts(self._store, job_id) or job, 0)
+            return RunOutcome(record_counts(self._store, job), 0)
         check_job(job, kinds_of(self._store.iter_runs(job_id)), self._preflight)
         to_do, beyond = self._apply_limit(job, max_repositories)
         if job.status.terminal:
@@ -242,7 +242,7 @@ class JobProcessor:
             raise NotFoundError(f"job {job_id} disappeared while it ran")
         if job.status == JobStatus.CANCELLED:
             self._settle_cancelled(job_id)
-            return record_counts(self._store, job_id) or job
+            return record_counts(self._store, job)
         if job.status.terminal:
             return job
         counts = Counter(run.status for run in self._store.iter_runs(job_id))
@@ -294,16 +294,19 @@ def job_counts(counts: Counter[RunStatus]) -> dict[str, int]:
     }
 
 
-def record_counts(store: JobStore, job_id: str) -> Job | None:
-    """Store a cancelled job's counts once every run has ended; None while some still run.
+def record_counts(store: JobStore, job: Job) -> Job:
+    """A cancelled job with its counts stored, once every run has ended (written only if new).
 
     Whoever sees every run ended writes the same numbers, so racing writers agree; a worker
     still holding a run writes them when it finishes.
     """
-    counts = Counter(run.status for run in store.iter_runs(job_id))
+    counts = Counter(run.status for run in store.iter_runs(job.job_id))
     if counts[RunStatus.PENDING] or counts[RunStatus.IN_PROGRESS]:
-        return None
-    return store.transition_job(job_id, [JobStatus.CANCELLED], job_counts(counts))
+        return job
+    changes = job_counts(counts)
+    if all(getattr(job, name) == value for name, value in changes.items()):
+        return job
+    return store.transition_job(job.job_id, [JobStatus.CANCELLED], changes) or job
 
 
 def cancel_pending(store: JobStore, job_id: str, now: datetime) -> int:

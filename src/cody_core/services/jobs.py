@@ -109,7 +109,7 @@ class JobService:
             status = self.get(job_id).status
             raise InputError(f"job {job_id} is already {status}: only unfinished jobs cancel")
         cancel_pending(self._store, job_id, self._clock.now())
-        return record_counts(self._store, job_id) or cancelled
+        return record_counts(self._store, cancelled)
 
     def retry(self, job_id: str, include_skipped: bool = False) -> int:
         """Put failed runs (and skipped or cancelled ones if asked) back to pending."""
