@@ -76,8 +76,8 @@ def run_job(
     job = container.jobs().get(job_id)
     limit = repository_limit(max_repos, job)
     container.assistant_kind.override(job.assistant)
-    with progress_for(job, log_format, limit) as on_run_done:
-        processor = container.processor(on_run_done=on_run_done)
+    with progress_for(job, log_format) as hooks:
+        processor = container.processor(on_run_done=hooks.run_done, on_planned=hooks.planned)
         with _stop_on_signals(processor.stop) as interrupted:
             outcome = processor.run(job_id, max_repositories=limit, concurrency=concurrency)
     if interrupted:
@@ -100,7 +100,7 @@ def closing_line(outcome: RunOutcome) -> str:
     if outcome.beyond_limit:
         line += (
             f"; {counted(outcome.beyond_limit, 'repository')} left past MAX_REPOS: "
-            f"`cody job run {job.job_id} 0` does them"
+            f"`cody job run {job.job_id} 0` does the rest"
         )
     if job.failed_count:
         line += f"; see why with `cody job status {job.job_id}`"

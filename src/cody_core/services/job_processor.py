@@ -57,6 +57,7 @@ class JobProcessor:
         settings: WorkerSettings,
         on_run_done: Callable[[RepositoryRun], None] = lambda run: None,
         preflight: Preflight | None = None,
+        on_planned: Callable[[int], None] = lambda runs: None,
     ):
         self._store = store
         self._repositories = repositories
@@ -64,6 +65,7 @@ class JobProcessor:
         self._settings = settings
         self._on_run_done = on_run_done
         self._preflight = preflight or NoPreflight()
+        self._on_planned = on_planned  # told how many runs this run has to do
         self._stop = threading.Event()
         self._cancel_checked_at = -float("inf")
         self._cancelled = False
@@ -88,6 +90,7 @@ class JobProcessor:
             return RunOutcome(record_counts(self._store, job), 0)
         check_job(job, kinds_of(self._store.iter_runs(job_id)), self._preflight)
         to_do, beyond = self._apply_limit(job, max_repositories)
+        self._on_planned(to_do)
         if job.status.terminal:
             if not to_do:
                 return RunOutcome(job, 0, beyond)
