@@ -57,3 +57,29 @@ def test_the_using_it_block_runs_as_written_on_the_demo_forge(tmp_path):
     git("clone", "-q", forge / "billing.git", checkout)
     git("apply", "--check", work / "billing.patch", cwd=checkout)
     assert "1 repository: 1 completed" in result.stdout  # `cody run` on shipping
+
+
+@pytest.mark.slow
+def test_make_demo_ends_by_saying_how_to_put_cody_on_the_path(tmp_path):
+    venv_bin = Path(sys.executable).parent
+    path = ":".join(p for p in os.environ["PATH"].split(":") if p != str(venv_bin))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CODY_", "CLAUDE_"))},
+        "PATH": path,
+        "CODY_HOME": str(tmp_path / "home"),
+        "TEMP_DIR": str(tmp_path / "tmp"),
+    }
+
+    demo = subprocess.run(  # what `make demo` runs: $(BIN)/cody demo, from the top directory
+        [str(venv_bin / "cody"), "demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+    assert demo.returncode == 0, demo.stderr
+    last = demo.stderr.strip().splitlines()[-1]
+    shown = f"$PWD/{venv_bin.relative_to(ROOT)}" if venv_bin.is_relative_to(ROOT) else venv_bin
+    assert last == f'To put cody on your PATH: export PATH="{shown}:$PATH"'
