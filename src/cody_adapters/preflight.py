@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cody_core.errors import InputError
@@ -20,13 +21,13 @@ class HostPreflight:
         self._claude_key = claude_key
         self._claude_provider = claude_provider
 
-    def check(self, job: Job, repository_kinds: frozenset[str]) -> None:
+    def check(self, job: Job, repository_kinds: Callable[[], frozenset[str]]) -> None:
         problem = writable_directory_problem(self._temp_dir)
         if problem is not None:
             raise InputError(
                 f"TEMP_DIR {self._temp_dir} {problem}: set TEMP_DIR to a writable directory"
             )
-        if "github" in repository_kinds and not self._github_token:
+        if not self._github_token and "github" in repository_kinds():
             raise InputError(
                 "GITHUB_TOKEN is not set: the job's owner/name repositories need it to clone "
                 "and push; set it to a token that may push to them"

@@ -231,6 +231,10 @@ class JobSubmitter(Protocol):
 class Preflight(Protocol):
     """Checks once per job that this machine can run it (directories, credentials)."""
 
-    def check(self, job: Job, repository_kinds: frozenset[str]) -> None:
-        """Raise InputError naming what is missing and how to give it."""
+    def check(self, job: Job, repository_kinds: Callable[[], frozenset[str]]) -> None:
+        """Raise InputError naming what is missing and how to give it.
+
+        `repository_kinds` gives the kinds among the job's repositories ("github", "local");
+        it may read every run, so it is called only when the answer matters.
+        """
         ...

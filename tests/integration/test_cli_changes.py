@@ -38,7 +38,9 @@ def outcome(job_id: str) -> dict:
     ],
     ids=["files", "lines", "workflow", "protect"],
 )  # fmt: skip
-def test_a_refusal_names_the_flag_and_the_flag_lifts_it(repo, env, command, refusing, lifting, flag):
+def test_a_refusal_names_the_flag_and_the_flag_lifts_it(
+    repo, env, command, refusing, lifting, flag
+):
     refused = create([repo], "--command", command, "--no-create-prs", *refusing)
     allowed = create([repo], "--command", command, "--no-create-prs", *lifting)
 

@@ -89,9 +89,7 @@ def test_a_temp_dir_that_is_a_file_is_found_once_at_create_and_at_run(tmp_path, 
     assert {(r["status"], r["attempt"]) for r in report["repositories"]} == {("pending", 0)}
 
 
-def test_github_repositories_without_a_token_are_refused_before_any_work(
-    env, dynamo, monkeypatch
-):
+def test_github_repositories_without_a_token_are_refused_before_any_work(env, dynamo, monkeypatch):
     # On DynamoDB the job may be made on a laptop for containers that hold the token: the
     # token is asked for when the job runs, not when it is created.
     monkeypatch.setenv("ALLOWED_REPOSITORIES", "acme/*")

@@ -37,7 +37,7 @@ def test_log_lines_print_above_one_bar_that_ends_complete(tmp_path, env):
 def test_no_bar_with_json_logs(tmp_path, env, extra):
     job_id = create(forge(tmp_path, 2), "--no-create-prs")
 
-    code, screen, written = run_on_terminal(
+    code, _, written = run_on_terminal(
         [sys.executable, "-m", "cody_cli", "job", "run", job_id, "0", *extra], os.environ
     )
 

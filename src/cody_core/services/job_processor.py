@@ -88,7 +88,7 @@ class JobProcessor:
         if job.status == JobStatus.CANCELLED:
             self._settle_cancelled(job_id)
             return RunOutcome(record_counts(self._store, job), 0)
-        check_job(job, kinds_of(self._store.iter_runs(job_id)), self._preflight)
+        check_job(job, lambda: kinds_of(self._store.iter_runs(job_id)), self._preflight)
         to_do, beyond = self._apply_limit(job, max_repositories)
         self._on_planned(to_do)
         if job.status.terminal:

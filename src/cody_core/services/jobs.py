@@ -76,7 +76,7 @@ class JobService:
             **fields,
         )
         limits.check_job_size(job)
-        check_job(job, frozenset(ref.kind for ref in refs), self._preflight)
+        check_job(job, lambda: frozenset(ref.kind for ref in refs), self._preflight)
         runs = (RepositoryRun(job_id=job.job_id, repository_name=ref.name) for ref in refs)
         self._store.create_job(job, runs)
         return job

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from cody_core.errors import InputError
 from cody_core.models import Job, RepositoryRun
@@ -16,11 +16,11 @@ KINDS = frozenset({"github", "local"})
 class NoPreflight:
     """For a job that may run elsewhere (a shared store): this machine's set-up is not its."""
 
-    def check(self, job: Job, repository_kinds: frozenset[str]) -> None:
+    def check(self, job: Job, repository_kinds: Callable[[], frozenset[str]]) -> None:
         return None
 
 
-def check_job(job: Job, repository_kinds: frozenset[str], host: Preflight) -> None:
+def check_job(job: Job, repository_kinds: Callable[[], frozenset[str]], host: Preflight) -> None:
     """The job's own settings, then what this machine must provide for them."""
     branch = job.branch_name()
     problem = branch_name_problem(branch)
