@@ -6,11 +6,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cody_adapters.sqlite_errors import busy, make_home, translated
 from cody_core.errors import InputError, TransientError
 from cody_core.models import (
     Job,
@@ -75,18 +76,7 @@ class SqliteJobStore:
         """Create CODY_HOME and the tables if they are missing; every write does it first."""
         if self._prepared:
             return
-        home = self._path.parent
-        try:
-            home.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise InputError(
-                f"CODY_HOME {home} is not a directory: set CODY_HOME to a directory"
-            ) from None
-        except OSError as exc:
-            raise InputError(
-                f"cannot create CODY_HOME {home}: {exc.strerror}: set CODY_HOME to a writable "
-                "directory"
-            ) from None
+        make_home(self._path.parent)
         with self._translated():
             self._connection().executescript(_SCHEMA)
         self._prepared = True
@@ -258,7 +248,7 @@ class SqliteJobStore:
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                if not _busy(exc):
+                if not busy(exc):
                     raise
                 # Busy past busy_timeout: worth another attempt.
                 raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
@@ -270,28 +260,8 @@ class SqliteJobStore:
                 raise
             connection.execute("COMMIT")
 
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        """SQLite's own errors as one line that says what to do about the file."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            if _busy(exc):
-                raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
-            if "unable to open" in str(exc) or "readonly" in str(exc):
-                raise InputError(
-                    f"cannot write the SQLite store {self._path} ({exc}): make CODY_HOME a "
-                    "writable directory"
-                ) from None
-            raise self._unusable(exc) from None
-        except sqlite3.DatabaseError as exc:  # not a database, or a malformed (truncated) one
-            raise self._unusable(exc) from None
-
-    def _unusable(self, exc: sqlite3.Error) -> InputError:
-        return InputError(
-            f"{self._path} is not a usable SQLite database ({exc}): move it aside to start "
-            "afresh, or set CODY_HOME to another directory"
-        )
+    def _translated(self) -> AbstractContextManager[None]:
+        return translated(self._path)
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -311,10 +281,6 @@ class SqliteJobStore:
             with self._connections_lock:
                 self._connections.append(connection)
         return connection
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _run_row(run: RepositoryRun) -> tuple[Any, ...]:

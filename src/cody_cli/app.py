@@ -10,7 +10,7 @@ import typer
 from cody_cli import help_text, job_commands, render, store_commands
 from cody_cli.errors import EXIT_FAILED, cli_errors
 from cody_cli.group import OneLineErrors, PlainCommand
-from cody_cli.job_commands import closing_line, create_job, run_job
+from cody_cli.job_commands import create_job
 from cody_cli.options import (
     Concurrency,
     Json,
@@ -19,6 +19,7 @@ from cody_cli.options import (
     job_fields,
     with_job_options,
 )
+from cody_cli.running import closing_line, run_job
 
 app = typer.Typer(
     cls=OneLineErrors,

@@ -9,8 +9,8 @@ from typing import Any
 
 from cody_adapters.sample_forge import build_demo_forge
 from cody_cli import render
-from cody_cli.job_commands import closing_line, run_job
 from cody_cli.options import LogFormat
+from cody_cli.running import closing_line, run_job
 from cody_core.policies.allowlist import Allowlist
 
 CODEMOD = "git ls-files -z '*.py' | xargs -0 -r sed -i 's/assertEquals(/assertEqual(/g'"

@@ -14,7 +14,9 @@ from functools import partial
 
 from cody_core.errors import NotFoundError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunError, RunStatus
+from cody_core.policies.wording import counted
 from cody_core.ports import Clock, JobStore, Preflight
+from cody_core.services.endings import cancel_pending_run, job_counts, record_counts
 from cody_core.services.leases import Heartbeat
 from cody_core.services.preflight import NoPreflight, check_job, kinds_of
 from cody_core.services.repository_processor import RepositoryProcessor
@@ -117,7 +119,8 @@ class JobProcessor:
         """
         reason = RunError(
             kind=BEYOND_LIMIT,
-            message=f"past the first {limit} repositories: `cody job run {job.job_id} 0` "
+            message=f"past the first {counted(limit or 0, 'repository')}: "
+            f"`cody job run {job.job_id} 0` "
             "processes every repository",
         )
         to_do = beyond = 0
@@ -268,7 +271,7 @@ class JobProcessor:
         """Cancel what nobody works on: pending runs, and runs whose worker died holding them."""
         for run in self._store.iter_runs(job_id):  # one pass over a job that may be large
             if run.status == RunStatus.PENDING:
-                _cancel_pending_run(self._store, run, self._now())
+                cancel_pending_run(self._store, run, self._now())
             elif run.status == RunStatus.IN_PROGRESS and self._claimable(run):
                 claimed = self._claim(run)
                 if claimed is not None:
@@ -286,45 +289,6 @@ def _settled(
     if future.exception() is None:  # a failed one stays, for the pass to raise its error
         in_flight.discard(future)
     slots.release()
-
-
-def job_counts(counts: Counter[RunStatus]) -> dict[str, int]:
-    """The job's stored counts, from its runs' statuses: what other services read."""
-    return {
-        "completed_count": counts[RunStatus.COMPLETED],
-        "failed_count": counts[RunStatus.FAILED],
-        "skipped_count": counts[RunStatus.SKIPPED] + counts[RunStatus.CANCELLED],
-    }
-
-
-def record_counts(store: JobStore, job: Job) -> Job:
-    """A cancelled job with its counts stored, once every run has ended (written only if new).
-
-    Whoever sees every run ended writes the same numbers, so racing writers agree; a worker
-    still holding a run writes them when it finishes.
-    """
-    counts = Counter(run.status for run in store.iter_runs(job.job_id))
-    if counts[RunStatus.PENDING] or counts[RunStatus.IN_PROGRESS]:
-        return job
-    changes = job_counts(counts)
-    if all(getattr(job, name) == value for name, value in changes.items()):
-        return job
-    return store.transition_job(job.job_id, [JobStatus.CANCELLED], changes) or job
-
-
-def cancel_pending(store: JobStore, job_id: str, now: datetime) -> int:
-    """Mark the runs nobody has started as cancelled; returns how many."""
-    runs = store.iter_runs(job_id)
-    return sum(_cancel_pending_run(store, r, now) for r in runs if r.status == RunStatus.PENDING)
-
-
-def _cancel_pending_run(store: JobStore, run: RepositoryRun, now: datetime) -> bool:
-    """Whether it was still pending, and is now cancelled."""
-    changes = {"status": RunStatus.CANCELLED, "completed_at": now}
-    return (
-        store.transition_run(run.job_id, run.repository_name, [RunStatus.PENDING], changes)
-        is not None
-    )
 
 
 def rotated(runs: Iterator[RepositoryRun], offset: int) -> Iterator[RepositoryRun]:

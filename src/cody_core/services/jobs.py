@@ -14,7 +14,7 @@ from cody_core.policies.allowlist import Allowlist, suggested_pattern
 from cody_core.policies.references import RepositoryRef, parse_reference
 from cody_core.policies.wording import counted
 from cody_core.ports import ArtifactStore, Clock, JobStore, Preflight
-from cody_core.services.job_processor import cancel_pending, record_counts
+from cody_core.services.endings import cancel_pending, record_counts
 from cody_core.services.preflight import NoPreflight, check_job
 
 
