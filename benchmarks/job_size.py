@@ -1,4 +1,5 @@
-"""Job size: 1,000 and 10,000 runs created, processed with a no-op command, and reported.
+"""Job size: 1,000 and 10,000 runs created, processed with a no-op command, and reported;
+then 10,000 and 100,000 runs created, reported (`job status`, table and JSON) and listed.
 
 Each size is one job whose repositories are local symlinks to one tiny bare repository; the
 command is `true`, so nothing changes and nothing is pushed. For every `cody` command: wall
@@ -39,6 +40,10 @@ from cody_adapters.sample_forge import make_bare_repo  # noqa: E402
 from dynalite import DUMMY_CREDENTIALS, REGION, dynalite_server  # noqa: E402
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_JOB_SIZES", "1000,10000").split(","))
+# Not processed (100,000 would take most of an hour): what grows with the job is reading it.
+REPORT_SIZES = tuple(
+    int(n) for n in os.environ.get("BENCH_REPORT_SIZES", "10000,100000").split(",")
+)
 CONCURRENCY = 8
 WRITES = {"PutItem", "UpdateItem", "BatchWriteItem", "DeleteItem"}
 
@@ -84,10 +89,10 @@ def dynamodb_env(counter: RequestCounter) -> Iterator[dict[str, str]]:
         }
 
 
-def forge(root: Path, template: Path, size: int) -> Path:
+def forge(root: Path, template: Path, size: int, name: str = "forge") -> Path:
     """`size` repositories that are one: symlinks to `template` (no push, so none is written)."""
-    listing = root / f"repos-{size}.txt"
-    directory = root / f"forge-{size}"
+    listing = root / f"{name}-{size}.txt"
+    directory = root / f"{name}-{size}"
     directory.mkdir()
     names = []
     for index in range(size):
@@ -147,6 +152,53 @@ def measure(store: str, env: dict[str, str], size: int, listing: Path, counter: 
     return row
 
 
+def measure_report(env: dict[str, str], size: int, listing: Path) -> dict[str, str]:
+    """Create, `job status` (table, then JSON) and `job list` of one job of `size` runs."""
+    create = ["job", "create", "--name", f"r{size}", "--prompt", "p", "--command", "true"]
+    create_s, create_mb = timed([*CODY, *create, "--repos-file", str(listing)], env)
+    job_id = json.loads(cody(env, "job", "list", "--json"))[0]["jobId"]
+    table_s, table_mb = median_of(3, [*CODY, "job", "status", job_id], {**env, "COLUMNS": "80"})
+    json_s, json_mb = median_of(3, [*CODY, "job", "status", job_id, "--json"], env)
+    list_s, list_mb = median_of(3, [*CODY, "job", "list"], env)
+    rows = sum(1 for _ in cody(env, "job", "status", job_id).splitlines()) - 3
+    if rows < size:  # title, header and totals aside, a line (or more) per run
+        raise SystemExit(f"`job status` of {size} runs printed {rows} rows")
+    return {
+        "runs": f"{size:,}",
+        "create s": f"{create_s:.1f}",
+        "create MB": f"{create_mb:.0f}",
+        "status s": f"{table_s:.1f}",
+        "status MB": f"{table_mb:.0f}",
+        "status --json s": f"{json_s:.1f}",
+        "status --json MB": f"{json_mb:.0f}",
+        "list s": f"{list_s:.2f}",
+        "list MB": f"{list_mb:.0f}",
+    }
+
+
+def report_sizes(root: Path, template: Path, base: dict[str, str]) -> None:
+    rows = []
+    for size in REPORT_SIZES:
+        listing = forge(root, template, size, "report")
+        env = {**base, "CODY_HOME": str(root / f"report-{size}")}
+        rows.append(measure_report(env, size, listing))
+    small, large = rows[0], rows[-1]
+
+    def ratio(column: str) -> str:
+        return f"x{float(large[column]) / float(small[column]):.2f}"
+
+    notes = [
+        f"SQLite; the jobs are created but not run (every run pending). {large['runs']} runs "
+        f"against {small['runs']}: `job status` peak memory {ratio('status MB')}, time "
+        f"{ratio('status s')}; `job status --json` memory {ratio('status --json MB')}, time "
+        f"{ratio('status --json s')}; `job create` memory {ratio('create MB')}, time "
+        f"{ratio('create s')}; `job list` memory {ratio('list MB')}.",
+        "Status reads 500 runs a page and prints each row as it is read (the table is plain "
+        "text folded to 80 columns), so its memory does not grow with the job.",
+    ]
+    print(write("job_report_size", "Job size: create, status, list", rows, notes).read_text())
+
+
 def main() -> None:
     counter = RequestCounter()
     rows = []
@@ -157,7 +209,7 @@ def main() -> None:
         base = {
             **os.environ,
             "TEMP_DIR": str(root / "tmp"),
-            "ALLOWED_REPOSITORIES": f"{root}/forge-*/*",
+            "ALLOWED_REPOSITORIES": f"{root}/forge-*/*,{root}/report-*/*",
             "GIT_CONFIG_GLOBAL": os.devnull,
         }
         for size in SIZES:
@@ -166,6 +218,7 @@ def main() -> None:
         with dynamodb_env(counter) as dynamodb:  # the smallest only: dynalite is the slow part
             env = {**base, **dynamodb, "CODY_HOME": str(root / "dynamodb")}
             rows.append(measure("DynamoDB (dynalite)", env, SIZES[0], listings[SIZES[0]], counter))
+        report_sizes(root, template, base)
     small, large = (r for r in rows if r["store"] == "SQLite")
     notes = [
         f"Processing: `cody job run JOB 0 --concurrency {CONCURRENCY}` with the command `true` "

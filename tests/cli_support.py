@@ -31,10 +31,11 @@ def forge(tmp_path: Path, count: int, changed: int | None = None) -> list[str]:
     ]
 
 
-def cody(*args: str, ok: bool = True):
+def cody(*args: str, ok: bool = True, code: int = 0):
+    """Run cody in-process; unless `ok` is False, its exit code must be `code`."""
     result = CliRunner().invoke(app, list(args))
     if ok:
-        assert result.exit_code == 0, (result.output, result.exception)
+        assert result.exit_code == code, (result.output, result.exception)
     return result
 
 

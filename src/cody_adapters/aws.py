@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
-from cody_core.errors import InputError
+from cody_core.errors import CodyError, InputError, TransientError
 
 
 def aws_client(service: str, region: str | None, endpoint_url: str | None = None, **config: Any):
@@ -30,3 +32,19 @@ def no_credentials(service: str) -> InputError:
         f"no AWS credentials for {service}: set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
         "or run with a role"
     )
+
+
+@contextmanager
+def reaching(service: str, where: str) -> Iterator[None]:
+    """Calls made outside an adapter's own translation: their failures become CodyErrors."""
+    try:
+        yield
+    except (ConnectionError, HTTPClientError) as error:
+        raise TransientError(
+            f"{service} at {where} cannot be reached ({type(error).__name__}): check the "
+            "endpoint and the network, then try again"
+        ) from error
+    except NoCredentialsError as error:
+        raise no_credentials(service) from error
+    except ClientError as error:
+        raise CodyError(f"{service} refused the request: {error}", kind="aws") from error

@@ -17,10 +17,12 @@ _THROTTLING = {"TooManyRequestsException", "ThrottlingException"}
 
 # The same rules as the job definition in deploy/cloudformation.yaml: `cody job run` exits 3
 # when the job is not finished and 143 when stopped by SIGTERM; both resume it. A lost host is
-# retried too; any other failure is final.
+# retried too; 1 (the job ended with failed repositories), 2 (bad input) and the rest are final.
 RETRY_STRATEGY: dict[str, Any] = {
     "attempts": 3,
     "evaluateOnExit": [
+        {"onExitCode": "1", "action": "EXIT"},
+        {"onExitCode": "2", "action": "EXIT"},
         {"onExitCode": "3", "action": "RETRY"},
         {"onExitCode": "143", "action": "RETRY"},
         {"onStatusReason": "Host EC2*", "action": "RETRY"},

@@ -6,11 +6,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cody_adapters.sqlite_errors import busy, make_home, translated
 from cody_core.errors import InputError, TransientError
 from cody_core.models import (
     Job,
@@ -56,7 +57,11 @@ _UPDATE_RUN = (
 
 
 class SqliteJobStore:
-    """Safe to share between threads (a connection each) and between processes (WAL, locks)."""
+    """Safe to share between threads (a connection each) and between processes (WAL, locks).
+
+    Nothing is created on disk until the first write: reading a store that does not exist
+    finds no jobs and leaves no file behind.
+    """
 
     def __init__(self, path: Path, *, page_size: int = 500, busy_timeout: float = 30.0) -> None:
         self._path = path
@@ -65,8 +70,16 @@ class SqliteJobStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection().executescript(_SCHEMA)
+        self._prepared = False
+
+    def prepare(self) -> None:
+        """Create CODY_HOME and the tables if they are missing; every write does it first."""
+        if self._prepared:
+            return
+        make_home(self._path.parent)
+        with self._translated():
+            self._connection().executescript(_SCHEMA)
+        self._prepared = True
 
     def close(self) -> None:
         """Close every thread's connection; the store is unusable afterwards."""
@@ -77,6 +90,7 @@ class SqliteJobStore:
 
     def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
         runs = runs_by_name(job, runs).values()
+        self.prepare()
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone():
                 raise InputError(f"job {job.job_id} already exists")
@@ -88,16 +102,19 @@ class SqliteJobStore:
             db.executemany(_INSERT_RUN, map(_run_row, runs))
 
     def get_job(self, job_id: str) -> Job | None:
-        row = self._read("SELECT doc FROM jobs WHERE job_id = ?", job_id).fetchone()
-        return None if row is None else _load(Job, row[0])
+        rows = self._read("SELECT doc FROM jobs WHERE job_id = ?", job_id)
+        return _load(Job, rows[0][0]) if rows else None
 
     def list_jobs(self) -> Iterator[Job]:
-        rows = self._read("SELECT doc FROM jobs ORDER BY created_at DESC, job_id DESC").fetchall()
+        rows = self._read("SELECT doc FROM jobs ORDER BY created_at DESC, job_id DESC")
         return (_load(Job, doc) for (doc,) in rows)
 
     def transition_job(
         self, job_id: str, allowed: Sequence[JobStatus], changes: dict[str, Any]
     ) -> Job | None:
+        if not self._exists():
+            return None
+        self.prepare()
         with self._transaction() as db:
             row = db.execute(
                 f"SELECT doc FROM jobs WHERE job_id = ? AND status IN ({_marks(allowed)})",
@@ -121,17 +138,17 @@ class SqliteJobStore:
                 job_id,
                 after,
                 self._page_size,
-            ).fetchall()
+            )
             yield from (_load(RepositoryRun, doc) for _, doc in rows)
             if len(rows) < self._page_size:
                 return
             after = rows[-1][0]
 
     def get_run(self, job_id: str, repository_name: str) -> RepositoryRun | None:
-        row = self._read(
+        rows = self._read(
             "SELECT doc FROM runs WHERE job_id = ? AND repository_name = ?", job_id, repository_name
-        ).fetchone()
-        return None if row is None else _load(RepositoryRun, row[0])
+        )
+        return _load(RepositoryRun, rows[0][0]) if rows else None
 
     def claim_run(
         self, job_id: str, repository_name: str, owner: str, now: datetime, lease_until: datetime
@@ -161,10 +178,14 @@ class SqliteJobStore:
 
     def save_run(self, run: RepositoryRun) -> RepositoryRun | None:
         row = _run_row(run.model_copy(update={"version": run.version + 1}))
-        cursor = self._connection().execute(
-            f"{_UPDATE_RUN} AND lease_owner IS ? AND version = ?",
-            (*row, run.lease_owner, run.version),
-        )
+        if not self._exists():
+            return None
+        self.prepare()
+        with self._translated():
+            cursor = self._connection().execute(
+                f"{_UPDATE_RUN} AND lease_owner IS ? AND version = ?",
+                (*row, run.lease_owner, run.version),
+            )
         return _load(RepositoryRun, row[4]) if cursor.rowcount == 1 else None
 
     def transition_run(
@@ -190,6 +211,9 @@ class SqliteJobStore:
         parameters: tuple[Any, ...],
         change: Callable[[RepositoryRun], RepositoryRun],
     ) -> RepositoryRun | None:
+        if not self._exists():
+            return None
+        self.prepare()
         with self._transaction() as db:
             row = db.execute(
                 f"SELECT doc FROM runs WHERE job_id = ? AND repository_name = ? AND ({condition})",
@@ -201,24 +225,43 @@ class SqliteJobStore:
             db.execute(_UPDATE_RUN, new_row)
         return _load(RepositoryRun, new_row[4])
 
-    def _read(self, query: str, *parameters: Any) -> sqlite3.Cursor:
-        return self._connection().execute(query, parameters)
+    def _exists(self) -> bool:
+        return self._prepared or self._path.exists()
+
+    def _read(self, query: str, *parameters: Any) -> list[Any]:
+        """The rows of a query; none when the store was never written."""
+        if not self._exists():
+            return []
+        with self._translated():
+            try:
+                return self._connection().execute(query, parameters).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):  # an empty database file: no jobs yet
+                    return []
+                raise
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock before reading, so read-check-write cannot interleave.
-        connection = self._connection()
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # busy past busy_timeout: worth another attempt
-            raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
-        try:
-            yield connection
-        except BaseException:
-            if connection.in_transaction:  # some errors have rolled back already
-                connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        with self._translated():
+            connection = self._connection()
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not busy(exc):
+                    raise
+                # Busy past busy_timeout: worth another attempt.
+                raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
+            try:
+                yield connection
+            except BaseException:
+                if connection.in_transaction:  # some errors have rolled back already
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def _translated(self) -> AbstractContextManager[None]:
+        return translated(self._path)
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)

@@ -12,6 +12,7 @@ from cody_adapters.command_assistant import CommandAssistant
 from cody_adapters.git_workspace import GitCliWorkspace
 from cody_adapters.local_artifacts import LocalArtifactStore
 from cody_adapters.local_pull_requests import LocalPullRequestHost
+from cody_adapters.preflight import HostPreflight
 from cody_adapters.pull_request_router import RoutingPullRequestHost
 from cody_adapters.sqlite_store import SqliteJobStore
 from cody_adapters.subprocess_runner import SubprocessCommandRunner
@@ -20,6 +21,7 @@ from cody_cli.settings import Settings
 from cody_core.policies.allowlist import Allowlist
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
 from cody_core.services.jobs import JobService
+from cody_core.services.preflight import NoPreflight
 from cody_core.services.repository_processor import ProcessorSettings, RepositoryProcessor
 from cody_core.services.submission import JobSubmission
 
@@ -133,7 +135,24 @@ class Container(containers.DeclarativeContainer):
         claude=providers.Singleton(_claude_assistant, settings, secrets),
     )
 
-    jobs = providers.Factory(JobService, store, artifacts, clock, allowlist)
+    # Checked at run always, and at create too when the job can only run on this machine: a
+    # job in DynamoDB may be made on a laptop and run by containers that hold the secrets.
+    host_preflight = providers.Singleton(
+        HostPreflight,
+        settings.provided.temp_dir,
+        github_token=providers.Callable(lambda s: s.github_token_value is not None, settings),
+        claude_key=providers.Callable(lambda s: s.claude_api_key is not None, settings),
+        claude_provider=settings.provided.claude_provider,
+    )
+    create_preflight = providers.Selector(
+        settings.provided.cody_store,
+        sqlite=host_preflight,
+        dynamodb=providers.Singleton(NoPreflight),
+    )
+
+    jobs = providers.Factory(
+        JobService, store, artifacts, clock, allowlist, preflight=create_preflight
+    )
     submission = providers.Factory(
         JobSubmission, store, providers.Singleton(_batch_submitter, settings)
     )
@@ -154,4 +173,11 @@ class Container(containers.DeclarativeContainer):
         lease_seconds=settings.provided.cody_lease_seconds,
         start_offset=providers.Callable(array_offset),
     )
-    processor = providers.Factory(JobProcessor, store, repository_processor, clock, worker_settings)
+    processor = providers.Factory(
+        JobProcessor,
+        store,
+        repository_processor,
+        clock,
+        worker_settings,
+        preflight=host_preflight,
+    )

@@ -6,8 +6,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from cody_core.models import format_timestamp
 from cody_core.policies.secrets import redact
@@ -58,10 +60,44 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes records to stderr, or, while a progress bar is shown, through the live display's
+    console, which prints them above the bar instead of over it."""
+
+    console: Any = None  # a rich Console with a live display, set by `through`
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        console = StderrHandler.console
+        if console is None:
+            self.stream = sys.stderr
+            super().emit(record)
+            return
+        try:
+            text = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        # soft_wrap: the terminal folds a long line; rich would rewrap it at word breaks.
+        console.print(text, soft_wrap=True, markup=False, highlight=False, emoji=False)
+
+
+@contextmanager
+def through(console: Any) -> Iterator[None]:
+    """Send log records through `console` (a rich Console showing a live display) meanwhile."""
+    StderrHandler.console = console
+    try:
+        yield
+    finally:
+        StderrHandler.console = None
+
+
 def configure(log_format: str, secrets: Sequence[str]) -> None:
     """`auto` means JSON unless stderr is a terminal."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(
         JsonFormatter() if use_json else logging.Formatter("%(levelname)s %(message)s")
     )

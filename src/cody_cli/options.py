@@ -26,51 +26,142 @@ class LogFormat(StrEnum):
     text = "text"
 
 
-Name = Annotated[str, typer.Option("--name", help="A short name for the job.")]
-Prompt = Annotated[str | None, typer.Option(help="What to change, in words.")]
-PromptFile = Annotated[Path | None, typer.Option(help="Read the prompt from this file.")]
+def at_least(low: int, high: int | None = None) -> Callable[[int | None], int | None]:
+    """A range check whose help stays plain (click's ranges print as `[x>=1]`)."""
+
+    def check(value: int | None) -> int | None:
+        if value is not None and (value < low or (high is not None and value > high)):
+            wanted = f"{low} to {high}" if high is not None else f"{low} or more"
+            raise typer.BadParameter(f"{value} is not {wanted}")
+        return value
+
+    return check
+
+
+Name = Annotated[str, typer.Option("--name", metavar="TEXT", help="A short name for the job.")]
+Prompt = Annotated[
+    str | None,
+    typer.Option(metavar="TEXT", help="What to change, in words. [required, or --prompt-file]"),
+]
+PromptFile = Annotated[
+    Path | None, typer.Option(metavar="PATH", help="Read the prompt from this UTF-8 file.")
+]
 Repo = Annotated[
     list[str] | None,
-    typer.Option("--repo", help="owner/name, a GitHub URL, a local path or file:// URL; repeat."),
+    typer.Option(
+        "--repo",
+        metavar="REF",
+        help="owner/name, a GitHub URL, a local path or file:// URL; repeat.",
+    ),
 ]
 ReposFile = Annotated[
-    Path | None, typer.Option(help="A file with one repository per line (# comments allowed).")
+    Path | None,
+    typer.Option(metavar="PATH", help="One repository per line (# starts a comment)."),
 ]
-Assistant = Annotated[AssistantKind, typer.Option(help="Who changes the code.")]
+Assistant = Annotated[
+    AssistantKind, typer.Option(metavar="[command|claude]", help="Who changes the code.")
+]
 Command = Annotated[
-    str | None, typer.Option(help="Shell command run in each checkout (command assistant).")
+    str | None,
+    typer.Option(
+        metavar="CMD", help="Shell command run in each checkout. [required by --assistant command]"
+    ),
 ]
-Verify = Annotated[str | None, typer.Option("--verify", help="Command that checks the change.")]
+Verify = Annotated[
+    str | None, typer.Option("--verify", metavar="CMD", help="Command that checks the change.")
+]
 RequireVerify = Annotated[
-    bool, typer.Option(help="Fail a repository whose verify command fails (else: draft PR).")
+    bool, typer.Option(help="Fail a repository whose verify command fails (else: a draft PR).")
 ]
 CreatePrs = Annotated[bool, typer.Option(help="Push a branch and open a pull request.")]
 Draft = Annotated[bool, typer.Option(help="Open pull requests as drafts.")]
-Label = Annotated[list[str] | None, typer.Option("--label", help="Pull request label; repeat.")]
+Label = Annotated[
+    list[str] | None, typer.Option("--label", metavar="TEXT", help="Pull request label; repeat.")
+]
 Reviewer = Annotated[
-    list[str] | None, typer.Option("--reviewer", help="GitHub user asked to review; repeat.")
+    list[str] | None,
+    typer.Option("--reviewer", metavar="USER", help="GitHub user asked to review; repeat."),
 ]
-Branch = Annotated[str, typer.Option(help="Branch name; {jobId} is replaced.")]
+Branch = Annotated[str, typer.Option(metavar="TEXT", help="Branch name; {jobId} is replaced.")]
 MaxRepos = Annotated[
-    int | None, typer.Option(min=1, help="Process at most this many repositories.")
+    int | None,
+    typer.Option(
+        metavar="N",
+        callback=at_least(0),
+        help="`cody job run` processes this many repositories unless told otherwise; 0: all. "
+        "[default: 5]",
+    ),
 ]
-MaxTurns = Annotated[int, typer.Option(min=1, help="Claude: turns per repository.")]
+MaxFiles = Annotated[
+    int, typer.Option(metavar="N", callback=at_least(1), help="Most files a change may touch.")
+]
+MaxLines = Annotated[
+    int,
+    typer.Option(
+        metavar="N",
+        callback=at_least(1),
+        help="Most lines a change may touch (a modified line counts once).",
+    ),
+]
+Protect = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--protect",
+        metavar="GLOB",
+        help="Also refuse changes to these paths; repeat. Always: .github/workflows/**, .git/**.",
+    ),
+]
+AllowProtected = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-protected",
+        metavar="GLOB",
+        help="Allow changes to these protected paths, e.g. '.github/workflows/**'; repeat.",
+    ),
+]
+MaxTurns = Annotated[
+    int, typer.Option(metavar="N", callback=at_least(1), help="Claude: turns per repository.")
+]
 MaxTokens = Annotated[
-    int | None, typer.Option(min=1, help="Claude: tokens per repository (all kinds counted).")
+    int | None,
+    typer.Option(
+        metavar="N", callback=at_least(1), help="Claude: tokens per repository (every kind)."
+    ),
 ]
 MaxJobTokens = Annotated[
-    int | None, typer.Option(min=1, help="Claude: tokens for the whole job; then skip the rest.")
+    int | None,
+    typer.Option(
+        metavar="N",
+        callback=at_least(1),
+        help="Claude: tokens for the whole job; then the rest is skipped.",
+    ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Concurrency = Annotated[int, typer.Option(min=1, max=64, help="Repositories processed at once.")]
-LogFormatOption = Annotated[LogFormat, typer.Option(help="json: one object per line on stderr.")]
+Concurrency = Annotated[
+    int,
+    typer.Option(metavar="N", callback=at_least(1, 64), help="Repositories at once, 1 to 64."),
+]
+LogFormatOption = Annotated[
+    LogFormat,
+    typer.Option(
+        metavar="[auto|json|text]",
+        help="json: one object per line on stderr; auto: json unless a terminal.",
+    ),
+]
 
 
 def read_text(path: Path, what: str) -> str:
+    """A text file's content; one line naming the problem when it is missing or binary."""
     try:
-        return path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {what} {path}: {exc.strerror}: check the path") from exc
+    try:
+        if b"\0" in data:
+            raise ValueError
+        return data.decode("utf-8")
+    except ValueError:
+        raise InputError(f"{what} {path} is not UTF-8 text: give a text file") from None
 
 
 def job_fields(
@@ -89,6 +180,10 @@ def job_fields(
     reviewer: Reviewer = None,
     branch: Branch = "cody/{jobId}",
     max_repos: MaxRepos = None,
+    max_files: MaxFiles = 200,
+    max_lines: MaxLines = 20_000,
+    protect: Protect = None,
+    allow_protected: AllowProtected = None,
     max_turns: MaxTurns = 25,
     max_tokens: MaxTokens = None,
     max_job_tokens: MaxJobTokens = None,
@@ -97,6 +192,8 @@ def job_fields(
 
     Its parameters are those commands' options: `with_job_options` gives them this signature.
     """
+    from cody_core.models import DEFAULT_PROTECTED_PATHS
+
     if prompt is not None and prompt_file is not None:
         raise InputError("give either --prompt or --prompt-file, not both")
     if prompt_file is not None:
@@ -109,6 +206,7 @@ def job_fields(
                 repositories.append(line)
     if "{jobId}" not in branch:
         raise InputError("--branch must contain {jobId} so that every job gets its own branch")
+    protected = tuple(dict.fromkeys((*DEFAULT_PROTECTED_PATHS, *(protect or ()))))
     return repositories, {
         "name": name,
         "prompt": prompt or "",
@@ -122,6 +220,10 @@ def job_fields(
         "reviewers": tuple(reviewer or ()),
         "branch_template": branch,
         "max_repositories": max_repos,
+        "max_files_changed": max_files,
+        "max_lines_changed": max_lines,
+        "protected_paths": protected,
+        "allowed_protected_paths": tuple(allow_protected or ()),
         "max_turns": max_turns,
         "max_tokens": max_tokens,
         "max_job_tokens": max_job_tokens,

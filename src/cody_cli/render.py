@@ -1,21 +1,25 @@
-"""How results look on stdout: tables for people, JSON for programs."""
+"""How results look on stdout: tables for people, JSON for programs, a row at a time."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import textwrap
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
+
+from cody_core.policies.wording import counted
 
 if TYPE_CHECKING:
     from cody_core.models import Job, LogEntry, RepositoryRun
 
-
-def _console():
-    from rich.console import Console  # rich is for tables: JSON output does without it
-
-    return Console(soft_wrap=True)
+STATUS_WIDTH = 11  # "in-progress"
+CHANGES_WIDTH = 16
+ID_WIDTH = 36  # a uuid: never cut, never folded
+MAX_ERROR_SHOWN = 300
 
 
 def print_json(data: Any) -> None:
@@ -23,7 +27,7 @@ def print_json(data: Any) -> None:
 
 
 def print_job_json(job: Job, runs: Iterable[RepositoryRun]) -> None:
-    """The job with its `repositories`, written a run at a time: a job may have 10,000."""
+    """The job with its `repositories`, written a run at a time: a job may have 100,000."""
     write = sys.stdout.write
     head = json.dumps(job.to_document(), indent=2, ensure_ascii=False)
     write(head[: head.rfind("}")].rstrip() + ',\n  "repositories": [')
@@ -32,42 +36,73 @@ def print_job_json(job: Job, runs: Iterable[RepositoryRun]) -> None:
     write("\n  ]\n}\n")
 
 
-def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:
-    from rich.table import Table
+def width() -> int | None:
+    """Columns to fit: the terminal's (or COLUMNS); None when piped, so rows stay one line."""
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size().columns)
+    return None
 
-    table = Table(title=f"{job.name} ({job.job_id}): {job.status}", title_justify="left")
-    for column in ("repository", "status", "changes", "pull request", "error"):
-        table.add_column(column, overflow="fold")
+
+def fold(text: str, room: int | None, words: bool = False) -> list[str]:
+    """`text` in lines of at most `room` characters; nothing is ever cut off."""
+    if room is None or len(text) <= room:
+        return [text]
+    if words:
+        return textwrap.wrap(text, room, break_on_hyphens=False) or [""]
+    return [text[i : i + room] for i in range(0, len(text), room)]
+
+
+def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:
+    """The job's runs as rows, printed as they are read: memory stays flat for any size."""
+    columns = width()
+    indent = STATUS_WIDTH + CHANGES_WIDTH + 4
+    room = None if columns is None else columns - indent
+    write = sys.stdout.write
+    write(f"{job.name} ({job.job_id}): {job.status}\n")
+    write(f"{'status':<{STATUS_WIDTH}}  {'changes':<{CHANGES_WIDTH}}  repository\n")
     counts: Counter[str] = Counter()
     for run in runs:
         counts[run.status] += 1
-        changes = "-"
-        if run.were_changes_necessary is True:
-            files = len(run.changed_files)
-            changes = f"{files} file{'s' * (files != 1)} +{run.lines_added} -{run.lines_removed}"
-        elif run.were_changes_necessary is False:
-            changes = "none needed"
-        error = f"{run.error.kind}: {run.error.message}" if run.error else ""
-        table.add_row(
-            run.repository_name, run.status, changes, run.pull_request_url or "", error[:200]
-        )
-    _console().print(table)
-    totals = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
-    _console().print(f"{sum(counts.values())} repositories: {totals or 'none'}")
+        lines = fold(run.repository_name, room)
+        if run.pull_request_url:
+            lines += fold(run.pull_request_url, room)
+        if run.error:
+            error = f"{run.error.kind}: {run.error.message}"
+            if len(error) > MAX_ERROR_SHOWN:
+                error = error[:MAX_ERROR_SHOWN] + " …"
+            lines += fold(" ".join(error.split()), room, words=True)
+        first = f"{run.status:<{STATUS_WIDTH}}  {_changes(run):<{CHANGES_WIDTH}}  "
+        write(first + lines[0] + "\n")
+        write("".join(" " * indent + line + "\n" for line in lines[1:]))
+    totals = ", ".join(f"{count:,} {status}" for status, count in sorted(counts.items()))
+    write(f"{counted(sum(counts.values()), 'repository')}: {totals or 'none'}\n")
 
 
-def jobs_table(jobs: Iterable[Job]) -> None:
-    from rich.table import Table
+def _changes(run: RepositoryRun) -> str:
+    if run.were_changes_necessary is True:
+        files = counted(len(run.changed_files), "file")
+        return f"{files} +{run.lines_added} -{run.lines_removed}"
+    if run.were_changes_necessary is False:
+        return "none needed"
+    return "-"
 
-    table = Table()
-    for column in ("job id", "name", "status", "created", "repositories"):
-        table.add_column(column)
-    from cody_core.models import format_timestamp  # loaded already: the jobs are models
 
+def jobs_table(jobs: Iterator[Job]) -> None:
+    """One row per job; the id is whole, and `created` goes before the id would be cut."""
+    columns = width()
+    fixed = ID_WIDTH + STATUS_WIDTH + 11  # the id, status and repos columns with their gaps
+    created = columns is None or columns - fixed - 18 >= 20
+    room = None if columns is None else columns - fixed - (18 if created else 0)
+    write = sys.stdout.write
+    header = f"{'job id':<{ID_WIDTH}}  {'status':<{STATUS_WIDTH}}  {'repos':>5}  "
+    write(header + ("created           " if created else "") + "name\n")
     for job in jobs:
-        created = format_timestamp(job.created_at)
-        table.add_row(job.job_id, job.name, job.status, created, str(job.repository_count))
-    _console().print(table)
+        row = f"{job.job_id:<{ID_WIDTH}}  {job.status:<{STATUS_WIDTH}}  {job.repository_count:>5}  "
+        if created:
+            row += job.created_at.strftime("%Y-%m-%d %H:%M") + "  "
+        names = fold(job.name, room, words=True)
+        write(row + names[0] + "\n")
+        write("".join(" " * len(row) + line + "\n" for line in names[1:]))
 
 
 def log_lines(entries: Iterable[LogEntry]) -> None:

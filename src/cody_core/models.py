@@ -35,9 +35,28 @@ Timestamp = Annotated[
 _CUT = "… (cut to fit the store)"
 
 
+def printable(text: str) -> str:
+    """Text every store, JSON and terminal takes: bytes that were not UTF-8 become `\\xNN`.
+
+    File names and command output reach the domain with such bytes as surrogate escapes
+    (`os.fsdecode`), which no UTF-8 encoder accepts.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogateescape" if _escapes_only(text) else "surrogatepass")
+        return data.decode("utf-8", "backslashreplace")
+    return text
+
+
+def _escapes_only(text: str) -> bool:
+    return all(not 0xD800 <= ord(ch) <= 0xDFFF or 0xDC80 <= ord(ch) <= 0xDCFF for ch in text)
+
+
 def clip(text: str, max_bytes: int, keep: Literal["start", "end"] = "start") -> str:
     """Cut text to at most `max_bytes` of UTF-8, keeping its start (or end) and saying so."""
-    data = text.encode("utf-8", "surrogateescape")
+    text = printable(text)
+    data = text.encode("utf-8")
     if len(data) <= max_bytes:
         return text
     room = max(0, max_bytes - 32)  # what the note takes, with a byte to spare
@@ -52,8 +71,8 @@ def _bounded(max_bytes: int, keep: Literal["start", "end"] = "start") -> AfterVa
 
 def _bounded_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
     kept, used = [], 0
-    for path in paths:
-        used += len(path.encode("utf-8", "surrogateescape")) + 8
+    for path in map(printable, paths):
+        used += len(path.encode("utf-8")) + 8
         if used > MAX_PATHS_BYTES:
             break
         kept.append(path)
@@ -151,6 +170,8 @@ class Job(Record):
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     error: str | None = None
     batch_job_id: str | None = None
+    # Paths a change may touch although they match protected_paths (--allow-protected).
+    allowed_protected_paths: tuple[str, ...] = ()
 
     def branch_name(self) -> str:
         return self.branch_template.replace("{jobId}", self.job_id)

@@ -226,3 +226,15 @@ class JobSubmitter(Protocol):
     """Starts workers for a job elsewhere (AWS Batch) and returns their id there."""
 
     def submit(self, job_id: str, workers: int, max_repositories: int | None) -> str: ...
+
+
+class Preflight(Protocol):
+    """Checks once per job that this machine can run it (directories, credentials)."""
+
+    def check(self, job: Job, repository_kinds: Callable[[], frozenset[str]]) -> None:
+        """Raise InputError naming what is missing and how to give it.
+
+        `repository_kinds` gives the kinds among the job's repositories ("github", "local");
+        it may read every run, so it is called only when the answer matters.
+        """
+        ...

@@ -77,6 +77,7 @@ def full_job() -> Job:
         max_job_tokens=5_000_000,
         reviewers=("ålice", "bob"),
         batch_job_id="arn:aws:batch:us-east-1:1:job/ü",
+        allowed_protected_paths=(".github/workflows/ci.yml",),
     )
 
 

@@ -61,8 +61,8 @@ def test_the_submission_carries_the_retry_strategy_of_the_template(batch: Batch)
     [sent] = batch.sent
     assert sent["retryStrategy"] == RETRY_STRATEGY
     rules = sent["retryStrategy"]["evaluateOnExit"]
-    retried = {rule["onExitCode"] for rule in rules if rule.get("onExitCode")}
-    assert retried == {"3", "143"} and all(rule["action"] == "RETRY" for rule in rules[:3])
+    by_code = {rule["onExitCode"]: rule["action"] for rule in rules if rule.get("onExitCode")}
+    assert by_code == {"1": "EXIT", "2": "EXIT", "3": "RETRY", "143": "RETRY"}
     assert rules[-1]["action"] == "EXIT" and sent["retryStrategy"]["attempts"] == 3
 
 

@@ -91,7 +91,7 @@ def test_a_repository_outside_the_allowlist_is_refused_at_create_and_before_clon
     job_id = create(repos)
     monkeypatch.setenv("ALLOWED_REPOSITORIES", repos[0])
     container.reset_singletons()
-    cody("job", "run", job_id, "0")
+    cody("job", "run", job_id, "0", code=1)  # one repository failed
 
     runs = {r["repositoryName"]: r for r in status(job_id)["repositories"]}
     assert runs[repos[1]]["status"] == "failed"
@@ -117,7 +117,7 @@ def test_guardrails_stop_a_change_and_nothing_is_pushed(tmp_path, env, command, 
     )
     job_id = result.stdout.strip()
 
-    cody("job", "run", job_id)
+    cody("job", "run", job_id, code=1)
 
     run = status(job_id)["repositories"][0]
     assert run["status"] == "failed" and run["error"]["kind"] == "guardrail"

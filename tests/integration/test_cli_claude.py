@@ -104,11 +104,16 @@ def test_a_spent_job_budget_skips_the_remaining_repositories(tmp_path, claude):
     assert len(claude.requests) == 1  # the budget ended the first session; no other started
 
 
-def test_a_missing_key_is_a_one_line_error(tmp_path, claude, monkeypatch):
+def test_a_missing_key_is_a_one_line_error_at_create_and_at_run(tmp_path, claude, monkeypatch):
+    repos = forge(tmp_path, 1)
+    job_id = create_claude_job(repos)
     monkeypatch.delenv("CLAUDE_API_KEY")
     container.reset_singletons()
-    job_id = create_claude_job(forge(tmp_path, 1))
 
+    refused = cody("job", "create", "--name", "n", "--assistant", "claude", "--prompt", "p",
+                   "--repo", repos[0], ok=False)  # fmt: skip
+    assert refused.exit_code == 2 and "CLAUDE_API_KEY is not set" in refused.output
+    assert len(json.loads(cody("job", "list", "--json").stdout)) == 1
     result = cody("job", "run", job_id, ok=False)
 
     lines = result.output.strip().splitlines()

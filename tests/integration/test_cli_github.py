@@ -111,7 +111,7 @@ def test_one_pull_request_per_changed_repository_and_no_second_on_rerun_or_retry
     refused = Canned(403, {"message": "Resource not accessible by integration"})
     github.fake.answer_next("POST", LABELS, refused)
 
-    first = cody("job", "run", job_id, "0")
+    first = cody("job", "run", job_id, "0", code=1)  # a repository failed
 
     assert f"{job_id} completed: 2 completed, 1 failed" in first.stdout
     runs = runs_of(job_id)
@@ -128,10 +128,10 @@ def test_one_pull_request_per_changed_repository_and_no_second_on_rerun_or_retry
     assert runs["octo/docs"]["wereChangesNecessary"] is False
 
     seen = (len(github.fake.exchanges), len(github.git.requests))
-    cody("job", "run", job_id, "0")  # the job is finished: nothing is cloned or asked for
+    cody("job", "run", job_id, "0", code=1)  # finished: nothing is cloned or asked for
     assert (len(github.fake.exchanges), len(github.git.requests)) == seen
 
-    assert cody("job", "retry", job_id, "--all").stdout.strip() == "1 repositories back to pending"
+    assert cody("job", "retry", job_id, "--all").stdout.strip() == "1 repository back to pending"
     cody("job", "run", job_id, "0")
 
     report = status(job_id)
@@ -206,7 +206,7 @@ def test_a_clone_refused_or_answered_with_the_token_stores_only_redacted_errors(
     monkeypatch.setenv("GITHUB_TOKEN", wrong)
     container.reset_singletons()
     refused = create([repository], "--no-create-prs")
-    cody("job", "run", refused)
+    cody("job", "run", refused, code=1)
     assert github.git.requests and not any(r.authorized for r in github.git.requests)
     # The right token, but a server that quotes it back in git's error text.
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
@@ -215,7 +215,7 @@ def test_a_clone_refused_or_answered_with_the_token_stores_only_redacted_errors(
         s.decode() for s in secret_forms(GITHUB_TOKEN)
     )
     quoted = create([repository])
-    cody("job", "run", quoted)
+    cody("job", "run", quoted, code=1)
 
     refusal = runs_of(refused)[repository]
     assert (refusal["status"], refusal["error"]["kind"]) == ("failed", "auth")
@@ -283,7 +283,7 @@ def test_a_branch_moved_between_our_read_and_our_push_is_a_conflict_and_keeps_th
     read = push_commit(bare, branch, {"earlier.txt": "earlier\n"}) if branch_existed else None
     theirs = push_theirs_when(monkeypatch, bare, branch, moment)
 
-    cody("job", "run", job_id)
+    cody("job", "run", job_id, code=1)
 
     assert theirs and branch_sha(bare, branch) == theirs[0]
     assert github.fake.requests("POST", PULLS) == []

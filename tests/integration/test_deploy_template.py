@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from pathlib import Path
@@ -128,6 +129,16 @@ def test_exit_codes_3_and_143_are_retried_and_anything_else_is_final(template):
     assert {"OnStatusReason": "Host EC2*", "Action": "RETRY"} in rules
     assert rules[-1]["Action"] == "EXIT" and set(rules[-1].values()) - {"EXIT"} == {"*"}
     assert strategy["Attempts"] == 3
+
+
+def test_exit_code_1_failed_repositories_is_final_before_any_other_rule(template):
+    # Batch takes the first rule that matches; a job that ended with failed repositories would
+    # end the same way again, so a new attempt is never made for it.
+    rules = job_definition(template)["RetryStrategy"]["EvaluateOnExit"]
+
+    first_for_1 = next(r for r in rules if fnmatch.fnmatch("1", r.get("OnExitCode", "*")))
+    assert first_for_1 == {"OnExitCode": "1", "Action": "EXIT"}
+    assert rules.index(first_for_1) < min(i for i, r in enumerate(rules) if r["Action"] == "RETRY")
 
 
 def test_the_submitter_sends_the_retry_strategy_of_the_job_definition(template):

@@ -380,7 +380,7 @@ def test_a_permanent_failure_fails_the_repository_without_a_retry(tmp_path, env,
         container.workspace.override(BranchMovedBeforePush(container.workspace(), affected))
         kind = "conflict"
 
-    cody("job", "run", job_id, "0")
+    cody("job", "run", job_id, "0", code=1)  # the affected repository failed
 
     runs = runs_of(job_id)
     assert (runs[affected]["status"], runs[affected]["attempt"]) == ("failed", 1)
@@ -409,12 +409,17 @@ def test_a_permanent_failure_fails_the_repository_without_a_retry(tmp_path, env,
 
 @pytest.fixture
 def batch(env, monkeypatch):
-    """moto's Batch with the queue and job definition of aws_batch_support; the store is SQLite."""
+    """moto's Batch with the queue and job definition of aws_batch_support; the store is moto's
+    DynamoDB (Batch containers cannot read a laptop's SQLite store, so submit refuses it)."""
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("BATCH_JOB_QUEUE", QUEUE)
     monkeypatch.setenv("BATCH_JOB_DEFINITION", DEFINITION)
+    monkeypatch.setenv("CODY_STORE", "dynamodb")
+    for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
     with moto_batch(monkeypatch) as client:
         container.reset_singletons()
+        cody("store", "init", "--create")
         yield client
 
 
@@ -489,7 +494,7 @@ def finished_job(tmp_path, how: str) -> str:
     if how == "cancelled":
         cody("job", "cancel", job_id)
     else:
-        cody("job", "run", job_id, "0")
+        cody("job", "run", job_id, "0", code=1 if how == "failed" else 0)
     assert status(job_id)["status"] == how
     return job_id
 
@@ -504,7 +509,7 @@ def test_a_worker_that_finds_the_job_finished_exits_at_once_and_claims_nothing(
     container.store.override(recorder)
 
     started = time.monotonic()
-    result = cody("job", "run", job_id, "0")
+    result = cody("job", "run", job_id, "0", code=1 if how == "failed" else 0)
     took = time.monotonic() - started
 
     print(f"a worker on a {how} job: exit {result.exit_code} after {took:.3f}s")

@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cody_core.models import DEFAULT_PROTECTED_PATHS, Job
-from cody_core.policies.guardrails import DiffLimits, added_lines, check_diff, compile_glob
+from cody_core.policies.guardrails import (
+    DiffLimits,
+    added_lines,
+    check_diff,
+    compile_glob,
+    lines_changed,
+)
 from cody_core.ports import Diff, FileChange
 
 TOKEN = "ghp_" + "Z9y8X7w6" * 4 + "abcd"
@@ -54,18 +60,49 @@ def test_a_small_ordinary_change_passes() -> None:
     assert check_diff(diff_of("src/app.py", removed=["a"], added=["b"]), limits) == []
 
 
-def test_too_many_files_and_lines_are_both_reported() -> None:
-    files = tuple(FileChange(path=f"f{i}.py", added=4, removed=3) for i in range(3))
+def test_too_many_files_and_lines_are_both_reported_with_the_flag_that_lifts_them() -> None:
+    files = tuple(FileChange(path=f"f{i}.py", added=7, removed=3) for i in range(3))
     violations = check_diff(Diff(files=files, patch=""), DiffLimits(2, 20, ()))
     assert violations == [
-        "3 files changed, more than the limit of 2",
-        "21 lines changed, more than the limit of 20",
+        "3 files changed, more than the limit of 2: raise it with --max-files N",
+        "21 lines changed, more than the limit of 20: raise it with --max-lines N",
+    ]
+
+
+def test_a_modified_line_counts_once() -> None:
+    # 10 lines rewritten in each of two files: 20 lines changed, not 40.
+    files = tuple(FileChange(path=f"f{i}.py", added=10, removed=10) for i in range(2))
+    assert lines_changed(Diff(files=files, patch="")) == 20
+    assert check_diff(Diff(files=files, patch=""), DiffLimits(2, 20, ())) == []
+    assert check_diff(Diff(files=files, patch=""), DiffLimits(2, 19, ())) == [
+        "20 lines changed, more than the limit of 19: raise it with --max-lines N"
+    ]
+
+
+def test_one_file_over_the_limit_is_one_file() -> None:
+    files = (FileChange(path="a.py", added=1, removed=0),)
+    assert check_diff(Diff(files=files, patch=""), DiffLimits(0, 20, ())) == [
+        "1 file changed, more than the limit of 0: raise it with --max-files N"
+    ]
+
+
+def test_allow_protected_lifts_protection_from_the_paths_it_matches_only() -> None:
+    limits = DiffLimits(
+        10, 100, DEFAULT_PROTECTED_PATHS, allowed_protected_paths=(".github/workflows/ci.yml",)
+    )
+    allowed = diff_of(".github/workflows/ci.yml", removed=["a"], added=["b"])
+    other = diff_of(".github/workflows/release.yml", removed=["a"], added=["b"])
+
+    assert check_diff(allowed, limits) == []
+    assert check_diff(other, limits) == [
+        ".github/workflows/release.yml is protected (matches .github/workflows/**): leave it "
+        "unchanged, or allow it with --allow-protected '.github/workflows/**'"
     ]
 
 
 def test_limits_are_inclusive() -> None:
     files = tuple(FileChange(path=f"f{i}.py", added=5, removed=5) for i in range(2))
-    assert check_diff(Diff(files=files, patch=""), DiffLimits(2, 20, ())) == []
+    assert check_diff(Diff(files=files, patch=""), DiffLimits(2, 10, ())) == []
 
 
 @pytest.mark.parametrize(
@@ -125,7 +162,8 @@ def test_the_old_side_of_a_rename_is_protected_too() -> None:
     diff = Diff(files=(renamed,), patch=text)
     violations = check_diff(diff, DiffLimits(10, 100, DEFAULT_PROTECTED_PATHS))
     assert violations == [
-        ".github/workflows/ci.yml is protected (matches .github/workflows/**): leave it unchanged"
+        ".github/workflows/ci.yml is protected (matches .github/workflows/**): leave it "
+        "unchanged, or allow it with --allow-protected '.github/workflows/**'"
     ]
 
 

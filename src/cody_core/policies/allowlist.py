@@ -48,11 +48,15 @@ class Allowlist:
         if self.allows(ref):
             return
         listed = ", ".join(self.patterns) or "empty"
-        example = f"{ref.name.rsplit('/', 1)[0]}/*"
         raise NotAllowedError(
             f"{ref} is not in ALLOWED_REPOSITORIES ({listed}): add it, or a pattern such as "
-            f"{example}, to ALLOWED_REPOSITORIES"
+            f"{suggested_pattern(ref)}, to ALLOWED_REPOSITORIES"
         )
+
+
+def suggested_pattern(ref: RepositoryRef) -> str:
+    """A pattern of the reference's own kind that allows it: `owner/*`, or `/its/directory/*`."""
+    return f"{ref.name.rsplit('/', 1)[0] or ''}/*"
 
 
 def _matcher(pattern: str) -> _Matcher:

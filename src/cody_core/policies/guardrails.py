@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from cody_core.models import Job
 from cody_core.policies.secrets import find_secrets
+from cody_core.policies.wording import counted
 from cody_core.ports import Diff
 
 
@@ -37,6 +38,7 @@ class DiffLimits:
     max_files: int
     max_lines: int
     protected_paths: tuple[str, ...]
+    allowed_protected_paths: tuple[str, ...] = ()
 
     @classmethod
     def for_job(cls, job: Job) -> DiffLimits:
@@ -44,23 +46,43 @@ class DiffLimits:
             max_files=job.max_files_changed,
             max_lines=job.max_lines_changed,
             protected_paths=tuple(job.protected_paths),
+            allowed_protected_paths=tuple(job.allowed_protected_paths),
         )
+
+
+def lines_changed(diff: Diff) -> int:
+    """Lines changed, a modified line counted once: per file, the larger of added and removed.
+
+    A modified line is one removal and one addition in a diff; counting both would make a
+    rewrite of 10,000 lines look like 20,000.
+    """
+    return sum(max(change.added, change.removed) for change in diff.files)
 
 
 def check_diff(diff: Diff, limits: DiffLimits, secrets: Sequence[str] = ()) -> list[str]:
-    """What is wrong with a change, one human-readable line each; empty when it may go ahead."""
+    """What is wrong with a change, one human-readable line each; empty when it may go ahead.
+
+    Each line names the option of `cody job create` that lifts the limit, where one does.
+    """
     violations: list[str] = []
     if len(diff.files) > limits.max_files:
         violations.append(
-            f"{len(diff.files)} files changed, more than the limit of {limits.max_files}"
+            f"{counted(len(diff.files), 'file')} changed, more than the limit of "
+            f"{limits.max_files}: raise it with --max-files N"
         )
-    lines = diff.lines_added + diff.lines_removed
+    lines = lines_changed(diff)
     if lines > limits.max_lines:
-        violations.append(f"{lines} lines changed, more than the limit of {limits.max_lines}")
+        violations.append(
+            f"{counted(lines, 'line')} changed, more than the limit of {limits.max_lines}: "
+            "raise it with --max-lines N"
+        )
     for path in changed_paths(diff):
         pattern = protected_pattern(path, limits.protected_paths)
-        if pattern is not None:
-            violations.append(f"{path} is protected (matches {pattern}): leave it unchanged")
+        if pattern is not None and protected_pattern(path, limits.allowed_protected_paths) is None:
+            violations.append(
+                f"{path} is protected (matches {pattern}): leave it unchanged, or allow it "
+                f"with --allow-protected '{pattern}'"
+            )
     for path, added in added_lines(diff.patch).items():
         for found in find_secrets("\n".join(added), secrets):
             violations.append(f"{path} adds a secret: {found}")

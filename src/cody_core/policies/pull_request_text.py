@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cody_core.models import Job, RepositoryRun
+from cody_core.models import Job, RepositoryRun, printable
 from cody_core.ports import Diff
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -51,7 +51,7 @@ def body(job: Job, run: RepositoryRun, diff: Diff) -> str:
         "",
     ]
     for change in diff.files[:MAX_FILES_LISTED]:
-        lines.append(f"- `{change.path}` (+{change.added} -{change.removed})")
+        lines.append(f"- `{printable(change.path)}` (+{change.added} -{change.removed})")
     if len(diff.files) > MAX_FILES_LISTED:
         lines.append(f"- … and {len(diff.files) - MAX_FILES_LISTED} more")
     if run.verification is not None:

@@ -14,9 +14,14 @@ from functools import partial
 
 from cody_core.errors import NotFoundError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunError, RunStatus
-from cody_core.ports import Clock, JobStore
+from cody_core.policies.wording import counted
+from cody_core.ports import Clock, JobStore, Preflight
+from cody_core.services.endings import cancel_pending_run, job_counts, record_counts
 from cody_core.services.leases import Heartbeat
+from cody_core.services.preflight import NoPreflight, check_job, kinds_of
 from cody_core.services.repository_processor import RepositoryProcessor
+
+BEYOND_LIMIT = "max-repositories"  # the error kind of a run skipped past MAX_REPOS
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,7 @@ class WorkerSettings:
 class RunOutcome:
     job: Job
     processed: int
+    beyond_limit: int = 0  # runs left skipped past this run's limit, for a later run to take up
 
     @property
     def terminal(self) -> bool:
@@ -52,12 +58,16 @@ class JobProcessor:
         clock: Clock,
         settings: WorkerSettings,
         on_run_done: Callable[[RepositoryRun], None] = lambda run: None,
+        preflight: Preflight | None = None,
+        on_planned: Callable[[int], None] = lambda runs: None,
     ):
         self._store = store
         self._repositories = repositories
         self._clock = clock
         self._settings = settings
         self._on_run_done = on_run_done
+        self._preflight = preflight or NoPreflight()
+        self._on_planned = on_planned  # told how many runs this run has to do
         self._stop = threading.Event()
         self._cancel_checked_at = -float("inf")
         self._cancelled = False
@@ -67,15 +77,31 @@ class JobProcessor:
         self._stop.set()
 
     def run(
-        self, job_id: str, max_repositories: int | None = 5, concurrency: int = 1
+        self, job_id: str, max_repositories: int | None = None, concurrency: int = 1
     ) -> RunOutcome:
+        """Process the job's first `max_repositories` runs in stored order (None: all of them).
+
+        Runs past the limit are skipped with kind max-repositories; a later run with a higher
+        limit (or none) takes them up again, reopening a job that had ended.
+        """
         job = self._store.get_job(job_id)
         if job is None:
             raise NotFoundError(f"no job {job_id}: see `cody job list` for the jobs there are")
         if job.status == JobStatus.CANCELLED:
             self._settle_cancelled(job_id)
+            return RunOutcome(record_counts(self._store, job), 0)
+        check_job(job, lambda: kinds_of(self._store.iter_runs(job_id)), self._preflight)
+        to_do, beyond = self._apply_limit(job, max_repositories)
+        self._on_planned(to_do)
         if job.status.terminal:
-            return RunOutcome(job, 0)
+            if not to_do:
+                return RunOutcome(job, 0, beyond)
+            reopened = self._store.transition_job(
+                job_id,
+                [JobStatus.COMPLETED, JobStatus.FAILED],
+                {"status": JobStatus.IN_PROGRESS, "completed_at": None, "error": None},
+            )
+            job = reopened or self._store.get_job(job_id) or job
         if job.status == JobStatus.PENDING:
             started = self._store.transition_job(
                 job_id,
@@ -83,26 +109,47 @@ class JobProcessor:
                 {"status": JobStatus.IN_PROGRESS, "started_at": self._clock.now()},
             )
             job = started or self._store.get_job(job_id) or job
-        limit = job.max_repositories if max_repositories is None else max_repositories
-        self._skip_beyond(job, limit)
         processed = self._work(job, max(1, concurrency))
-        return RunOutcome(self._finish(job_id), processed)
+        return RunOutcome(self._finish(job_id), processed, beyond)
 
-    def _skip_beyond(self, job: Job, limit: int | None) -> None:
-        if limit is None:
-            return
+    def _apply_limit(self, job: Job, limit: int | None) -> tuple[int, int]:
+        """Skip the pending runs past `limit`, take up skipped ones within it; one pass.
+
+        Returns how many runs are left to do and how many are skipped past the limit.
+        """
         reason = RunError(
-            kind="max-repositories",
-            message=f"beyond the first {limit} repositories of this run: rerun with a higher limit",
+            kind=BEYOND_LIMIT,
+            message=f"past the first {counted(limit or 0, 'repository')}: "
+            f"`cody job run {job.job_id} 0` "
+            "processes every repository",
         )
+        to_do = beyond = 0
         for index, run in enumerate(self._store.iter_runs(job.job_id)):
-            if index >= limit and run.status == RunStatus.PENDING:
-                self._store.transition_run(
+            within = limit is None or index < limit
+            skipped_by_limit = run.status == RunStatus.SKIPPED and (
+                run.error is not None and run.error.kind == BEYOND_LIMIT
+            )
+            if within and skipped_by_limit:
+                changed = self._store.transition_run(
+                    job.job_id,
+                    run.repository_name,
+                    [RunStatus.SKIPPED],
+                    {"status": RunStatus.PENDING, "error": None, "completed_at": None},
+                )
+                to_do += changed is not None
+            elif not within and run.status == RunStatus.PENDING:
+                changed = self._store.transition_run(
                     job.job_id,
                     run.repository_name,
                     [RunStatus.PENDING],
                     {"status": RunStatus.SKIPPED, "error": reason, "completed_at": self._now()},
                 )
+                beyond += changed is not None
+            elif not within and skipped_by_limit:
+                beyond += 1
+            elif not run.status.terminal:
+                to_do += 1
+        return to_do, beyond
 
     def _work(self, job: Job, concurrency: int) -> int:
         slots = threading.Semaphore(concurrency)
@@ -165,16 +212,18 @@ class JobProcessor:
                 should_stop=lambda: beat.lost or self._stopping(job.job_id),
                 lease_expiry=lambda: beat.expires_at,
             )
-        log.info(
-            "%s %s",
-            done.status,
-            run.repository_name,
-            extra={
-                "event": f"run.{done.status}",
-                "jobId": job.job_id,
-                "repository": run.repository_name,
-            },
-        )
+        context = {
+            "event": f"run.{done.status}",
+            "jobId": job.job_id,
+            "repository": run.repository_name,
+        }
+        if done.status == RunStatus.FAILED and done.error is not None:
+            error = done.error
+            log.warning(
+                "failed %s: %s: %s", run.repository_name, error.kind, error.message, extra=context
+            )
+        else:
+            log.info("%s %s", done.status, run.repository_name, extra=context)
         self._on_run_done(done)
         return done
 
@@ -199,6 +248,7 @@ class JobProcessor:
             raise NotFoundError(f"job {job_id} disappeared while it ran")
         if job.status == JobStatus.CANCELLED:
             self._settle_cancelled(job_id)
+            return record_counts(self._store, job)
         if job.status.terminal:
             return job
         counts = Counter(run.status for run in self._store.iter_runs(job_id))
@@ -212,9 +262,7 @@ class JobProcessor:
             {
                 "status": JobStatus.FAILED if all_failed else JobStatus.COMPLETED,
                 "completed_at": self._now(),
-                "completed_count": counts[RunStatus.COMPLETED],
-                "failed_count": counts[RunStatus.FAILED],
-                "skipped_count": counts[RunStatus.SKIPPED] + counts[RunStatus.CANCELLED],
+                **job_counts(counts),
             },
         )
         return final or self._store.get_job(job_id) or job
@@ -223,7 +271,7 @@ class JobProcessor:
         """Cancel what nobody works on: pending runs, and runs whose worker died holding them."""
         for run in self._store.iter_runs(job_id):  # one pass over a job that may be large
             if run.status == RunStatus.PENDING:
-                _cancel_pending_run(self._store, run, self._now())
+                cancel_pending_run(self._store, run, self._now())
             elif run.status == RunStatus.IN_PROGRESS and self._claimable(run):
                 claimed = self._claim(run)
                 if claimed is not None:
@@ -241,21 +289,6 @@ def _settled(
     if future.exception() is None:  # a failed one stays, for the pass to raise its error
         in_flight.discard(future)
     slots.release()
-
-
-def cancel_pending(store: JobStore, job_id: str, now: datetime) -> int:
-    """Mark the runs nobody has started as cancelled; returns how many."""
-    runs = store.iter_runs(job_id)
-    return sum(_cancel_pending_run(store, r, now) for r in runs if r.status == RunStatus.PENDING)
-
-
-def _cancel_pending_run(store: JobStore, run: RepositoryRun, now: datetime) -> bool:
-    """Whether it was still pending, and is now cancelled."""
-    changes = {"status": RunStatus.CANCELLED, "completed_at": now}
-    return (
-        store.transition_run(run.job_id, run.repository_name, [RunStatus.PENDING], changes)
-        is not None
-    )
 
 
 def rotated(runs: Iterator[RepositoryRun], offset: int) -> Iterator[RepositoryRun]:

@@ -9,18 +9,26 @@ from typing import Any
 
 from cody_core.errors import InputError, NotFoundError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunStatus
-from cody_core.policies.allowlist import Allowlist
+from cody_core.policies import limits
+from cody_core.policies.allowlist import Allowlist, suggested_pattern
 from cody_core.policies.references import RepositoryRef, parse_reference
-from cody_core.ports import ArtifactStore, Clock, JobStore
-from cody_core.services.job_processor import cancel_pending
+from cody_core.policies.wording import counted
+from cody_core.ports import ArtifactStore, Clock, JobStore, Preflight
+from cody_core.services.endings import cancel_pending, record_counts
+from cody_core.services.preflight import NoPreflight, check_job
 
 
 def parse_references(raw: Iterable[str]) -> list[RepositoryRef]:
-    """Normalise every reference and drop duplicates, keeping the first spelling's position."""
+    """Normalise every reference and drop duplicates, keeping the first spelling's position.
+
+    Stops as soon as there are more than a job may hold, so a huge list costs no more.
+    """
     refs: dict[str, RepositoryRef] = {}
     for text in raw:
         ref = parse_reference(text)
         refs.setdefault(ref.name, ref)
+        if len(refs) > limits.MAX_REPOSITORIES:
+            limits.check_repository_count(len(refs))
     return list(refs.values())
 
 
@@ -34,28 +42,32 @@ class JobService:
         clock: Clock,
         allowlist: Allowlist,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        preflight: Preflight | None = None,
     ):
         self._store = store
         self._artifacts = artifacts
         self._clock = clock
         self._allowlist = allowlist
         self._new_id = new_id
+        self._preflight = preflight or NoPreflight()
 
     def create(self, repositories: Sequence[str], **fields: Any) -> Job:
         """Validate everything first, then store the job and one pending run per repository."""
         if not str(fields.get("prompt", "")).strip():
             raise InputError("the job has no prompt: pass --prompt TEXT or --prompt-file FILE")
+        limits.check_prompt(str(fields["prompt"]))
         if fields.get("assistant", "command") == "command" and not fields.get("command"):
             raise InputError("the command assistant needs a command: pass --command CMD")
         refs = parse_references(repositories)
         if not refs:
             raise InputError("no repositories given: pass --repo REF or --repos-file FILE")
-        refused = [str(ref) for ref in refs if not self._allowlist.allows(ref)]
+        refused = [ref for ref in refs if not self._allowlist.allows(ref)]
         if refused:
-            shown = ", ".join(refused[:3]) + (" …" if len(refused) > 3 else "")
+            shown = ", ".join(map(str, refused[:3])) + (" …" if len(refused) > 3 else "")
             raise InputError(
-                f"{len(refused)} of the repositories are outside ALLOWED_REPOSITORIES ({shown}): "
-                "add them or a pattern such as owner/* to ALLOWED_REPOSITORIES"
+                f"{counted(len(refused), 'repository')} outside ALLOWED_REPOSITORIES ({shown}): "
+                f"add them or a pattern such as {suggested_pattern(refused[0])} to "
+                "ALLOWED_REPOSITORIES"
             )
         job = Job(
             job_id=self._new_id(),
@@ -63,6 +75,8 @@ class JobService:
             repository_count=len(refs),
             **fields,
         )
+        limits.check_job_size(job)
+        check_job(job, lambda: frozenset(ref.kind for ref in refs), self._preflight)
         runs = (RepositoryRun(job_id=job.job_id, repository_name=ref.name) for ref in refs)
         self._store.create_job(job, runs)
         return job
@@ -95,7 +109,7 @@ class JobService:
             status = self.get(job_id).status
             raise InputError(f"job {job_id} is already {status}: only unfinished jobs cancel")
         cancel_pending(self._store, job_id, self._clock.now())
-        return cancelled
+        return record_counts(self._store, cancelled)
 
     def retry(self, job_id: str, include_skipped: bool = False) -> int:
         """Put failed runs (and skipped or cancelled ones if asked) back to pending."""

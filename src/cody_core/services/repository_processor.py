@@ -34,6 +34,7 @@ from cody_core.policies.classification import classify
 from cody_core.policies.guardrails import DiffLimits, check_diff
 from cody_core.policies.references import parse_reference
 from cody_core.policies.secrets import redact
+from cody_core.policies.wording import counted
 from cody_core.ports import (
     ArtifactStore,
     AssistantRequest,
@@ -178,7 +179,7 @@ class _Attempt:
             raise GuardrailError("; ".join(violations))
         patch = diff.patch
         self.save(
-            log_message=f"{len(diff.files)} files changed",
+            log_message=f"{counted(len(diff.files), 'file')} changed",
             were_changes_necessary=True,
             changed_files=tuple(f.path for f in diff.files),
             lines_added=diff.lines_added,
