@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from cody_cli import job_commands, render, store_commands
+from cody_cli import (  # noqa: F401  (register verbs)
+    job_commands,
+    pr_commands,
+    render,
+    repos_commands,
+    store_commands,
+    update_commands,
+)
 from cody_cli.errors import cli_errors
 from cody_cli.job_commands import create_job, run_job
 from cody_cli.options import (
@@ -26,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(job_commands.app, name="job")
 app.add_typer(store_commands.app, name="store")
+app.add_typer(repos_commands.app, name="repos")
 
 
 @app.command("run")

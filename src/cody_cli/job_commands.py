@@ -31,6 +31,11 @@ JobId = Annotated[str, typer.Argument(help="The job id `cody job create` printed
 
 
 def create_job(repositories: list[str], fields: dict) -> Job:
+    from cody_cli.repos_commands import selected_names
+
+    selection = fields.pop("selection", None)
+    if selection is not None and selection.given:
+        repositories = [*repositories, *selected_names(selection)]
     return container.jobs().create(repositories, **fields)
 
 

@@ -10,6 +10,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from cody_cli.selection_options import (
+    Exclude,
+    ExistingBranch,
+    IncludeArchived,
+    IncludeForks,
+    OnExistingBranch,
+    Org,
+    Search,
+    Topic,
+    selection,
+)
 from cody_core.errors import InputError
 
 R = TypeVar("R")
@@ -50,7 +61,9 @@ Label = Annotated[list[str] | None, typer.Option("--label", help="Pull request l
 Reviewer = Annotated[
     list[str] | None, typer.Option("--reviewer", help="GitHub user asked to review; repeat.")
 ]
-Branch = Annotated[str, typer.Option(help="Branch name; {jobId} is replaced.")]
+Branch = Annotated[
+    str, typer.Option(help="Branch name; {jobId} and {jobName} (as a slug) are filled in.")
+]
 MaxRepos = Annotated[
     int | None, typer.Option(min=1, help="Process at most this many repositories.")
 ]
@@ -92,6 +105,13 @@ def job_fields(
     max_turns: MaxTurns = 25,
     max_tokens: MaxTokens = None,
     max_job_tokens: MaxJobTokens = None,
+    on_existing_branch: OnExistingBranch = ExistingBranch.skip,
+    org: Org = None,
+    topic: Topic = None,
+    search: Search = None,
+    exclude: Exclude = None,
+    include_forks: IncludeForks = False,
+    include_archived: IncludeArchived = False,
 ) -> tuple[list[str], dict[str, Any]]:
     """The repositories and the Job fields the options of `job create` and `run` describe.
 
@@ -107,8 +127,6 @@ def job_fields(
             line = line.split("#", 1)[0].strip()
             if line:
                 repositories.append(line)
-    if "{jobId}" not in branch:
-        raise InputError("--branch must contain {jobId} so that every job gets its own branch")
     return repositories, {
         "name": name,
         "prompt": prompt or "",
@@ -125,6 +143,9 @@ def job_fields(
         "max_turns": max_turns,
         "max_tokens": max_tokens,
         "max_job_tokens": max_job_tokens,
+        "on_existing_branch": on_existing_branch.value,
+        # Not a job field: create_job turns it into repositories, through GitHub.
+        "selection": selection(org, topic, search, exclude, include_forks, include_archived),
     }
 
 

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from cody_core.errors import InputError
+from cody_core.policies.branches import fill_branch
 
 
 def format_timestamp(value: datetime) -> str:
@@ -151,9 +152,11 @@ class Job(Record):
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     error: str | None = None
     batch_job_id: str | None = None
+    # A branch that exists and that this job did not push: left alone, or replaced.
+    on_existing_branch: Literal["skip", "replace"] = "skip"
 
     def branch_name(self) -> str:
-        return self.branch_template.replace("{jobId}", self.job_id)
+        return fill_branch(self.branch_template, self.job_id, self.name)
 
 
 class TokenUsage(Record):
@@ -192,6 +195,12 @@ class LogEntry(Record):
     message: Annotated[str, _bounded(MAX_MESSAGE_BYTES)]
 
 
+PullRequestState = Literal["open", "draft", "merged", "closed"]
+ChecksState = Literal["success", "failure", "pending", "none"]
+ReviewDecision = Literal["approved", "changes_requested", "review_required", "none"]
+MAX_COMMENTS_KEPT = 100
+
+
 class RepositoryRun(Record):
     job_id: str
     repository_name: str
@@ -220,6 +229,20 @@ class RepositoryRun(Record):
     diff: Annotated[str | None, _bounded(MAX_INLINE_DIFF_BYTES)] = None
     diff_ref: str | None = None
     conversation_ref: str | None = None
+    # The pull request once opened, as the last `cody job prs` (or bulk action) saw it.
+    pushed_sha: str | None = None  # what this job pushed, or was about to push, to `branch`
+    pull_request_number: int | None = None
+    pull_request_state: PullRequestState | None = None
+    checks: ChecksState | None = None
+    review_decision: ReviewDecision | None = None
+    mergeable: bool | None = None  # None also while the host is still working it out
+    pull_request_checked_at: Timestamp | None = None
+    pull_request_cache: dict[str, Any] = Field(default_factory=dict)  # the host's (ETags)
+    comments_posted: Annotated[
+        tuple[str, ...], AfterValidator(lambda kept: kept[-MAX_COMMENTS_KEPT:])
+    ] = ()  # digests of the comments Cody posted, so that none is posted twice
+    branch_deleted: bool = False
+    publish_requested: bool = False  # `cody job publish`: deliver the stored diff
 
     def claimed(self, owner: str, now: datetime, lease_until: datetime) -> RepositoryRun:
         """The run as a successful claim leaves it: what every store's claim writes."""
@@ -246,6 +269,14 @@ def apply_changes(record: R, changes: dict[str, Any]) -> R:
     if KEY_FIELDS & set(changes):
         raise ValueError(f"cannot change the keys {sorted(KEY_FIELDS & set(changes))}")
     return record.evolve(**changes)
+
+
+def pull_request_number(run: RepositoryRun) -> int | None:
+    """The run's pull request number; runs stored before numbers were kept have it in the URL."""
+    if run.pull_request_number is not None:
+        return run.pull_request_number
+    tail = (run.pull_request_url or "").rsplit("pull/", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
 
 
 def runs_by_name(job: Job, runs: Iterable[RepositoryRun]) -> dict[str, RepositoryRun]:

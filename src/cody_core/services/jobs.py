@@ -10,6 +10,7 @@ from typing import Any
 from cody_core.errors import InputError, NotFoundError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunStatus
 from cody_core.policies.allowlist import Allowlist
+from cody_core.policies.branches import check_branch
 from cody_core.policies.references import RepositoryRef, parse_reference
 from cody_core.ports import ArtifactStore, Clock, JobStore
 from cody_core.services.job_processor import cancel_pending
@@ -49,7 +50,9 @@ class JobService:
             raise InputError("the command assistant needs a command: pass --command CMD")
         refs = parse_references(repositories)
         if not refs:
-            raise InputError("no repositories given: pass --repo REF or --repos-file FILE")
+            raise InputError(
+                "no repositories given: pass --repo REF, --repos-file FILE, --org or --search"
+            )
         refused = [str(ref) for ref in refs if not self._allowlist.allows(ref)]
         if refused:
             shown = ", ".join(refused[:3]) + (" …" if len(refused) > 3 else "")
@@ -63,6 +66,7 @@ class JobService:
             repository_count=len(refs),
             **fields,
         )
+        check_branch(job.branch_name(), job.branch_template)
         runs = (RepositoryRun(job_id=job.job_id, repository_name=ref.name) for ref in refs)
         self._store.create_job(job, runs)
         return job
