@@ -604,7 +604,7 @@ class OpenApi:
                 found += self.errors(item, properties[name], f"{where}.{name}")
             elif isinstance(extra, dict):
                 found += self.errors(item, extra, f"{where}.{name}")
-            elif extra is None and properties and not _combines(schema):
+            elif extra is False or (extra is None and properties and not _combines(schema)):
                 found.append(f"{where}: {name!r} is not in GitHub's description")
         return found
 

@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from forge import git
+from forge import AUTHOR, git
 
 if TYPE_CHECKING:
     from github_fake import Canned, FakePull, FakeRepository, GitHubFake
@@ -152,31 +152,23 @@ def _merged_commit(repository: FakeRepository, pull: FakePull, method: str) -> s
     assert bare is not None
     base, head = branch_sha(repository, pull.base), branch_sha(repository, pull.head)
     assert base is not None and head is not None
-    title = f"{pull.title} (#{pull.number})"
+
+    def commit(tree: str | None, parents: list[str], message: str) -> str:
+        assert tree is not None, "merged only when mergeable"
+        parent_args = [arg for parent in parents for arg in ("-p", parent)]
+        return git(*AUTHOR, "commit-tree", tree, *parent_args, "-m", message, cwd=bare)
+
     if method == "squash":
-        new = git("commit-tree", _tree(repository, base, head), "-p", base, "-m", title, cwd=bare)
+        new = commit(_tree(repository, base, head), [base], f"{pull.title} (#{pull.number})")
     elif method == "rebase":  # each commit again on the new base, in order
         new = base
-        for commit in git("rev-list", "--reverse", f"{base}..{head}", cwd=bare).split():
-            message = git("log", "-1", "--format=%B", commit, cwd=bare)
-            new = git(
-                "commit-tree", _tree(repository, new, commit), "-p", new, "-m", message, cwd=bare
-            )
+        for each in git("rev-list", "--reverse", f"{base}..{head}", cwd=bare).split():
+            message = git("log", "-1", "--format=%B", each, cwd=bare)
+            new = commit(_tree(repository, new, each), [new], message)
     else:
-        message = (
-            f"Merge pull request #{pull.number} from {repository.owner}/{pull.head}\n\n{pull.title}"
-        )
-        new = git(
-            "commit-tree",
-            _tree(repository, base, head),
-            "-p",
-            base,
-            "-p",
-            head,
-            "-m",
-            message,
-            cwd=bare,
-        )
+        where = f"{repository.owner}/{pull.head}"
+        message = f"Merge pull request #{pull.number} from {where}\n\n{pull.title}"
+        new = commit(_tree(repository, base, head), [base, head], message)
     git("update-ref", f"refs/heads/{pull.base}", new, base, cwd=bare)
     return new
 

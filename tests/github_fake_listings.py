@@ -128,6 +128,7 @@ def _public_user(fake: GitHubFake, login: str, kind: str) -> dict[str, Any]:
         type=kind, name=None, company=None, blog=None, location=None, email=None,
         hireable=None, bio=None, public_repos=sum(not r.private for r in owned),
         public_gists=0, followers=0, following=0, created_at=CREATED, updated_at=CREATED,
+        user_view_type="public",
     )  # fmt: skip
     return body
 
@@ -138,6 +139,6 @@ def _private_user(fake: GitHubFake, login: str) -> dict[str, Any]:
     body.update(
         private_gists=0, total_private_repos=sum(r.private for r in owned),
         owned_private_repos=sum(r.private for r in owned), disk_usage=0, collaborators=0,
-        two_factor_authentication=True,
+        two_factor_authentication=True, user_view_type="private",
     )  # fmt: skip
     return body
