@@ -36,13 +36,17 @@ class GitHubRepositoryFinder:
     def search(self, query: str) -> Iterator[FoundRepository]:
         with answers(f"searching GitHub for {query!r}"):
             results = self._github.search_repositories(query)
+            found = iter(results)
+            first = next(found, None)  # the first page carries the count: no request of its own
             if results.totalCount > SEARCH_LIMIT:
                 raise InputError(
                     f"the search {query!r} matches {results.totalCount} repositories and GitHub "
                     f"returns at most {SEARCH_LIMIT:,}: narrow it (a topic:, org: or language: "
                     "qualifier, or --topic)"
                 )
-            yield from map(_found, results)
+            if first is not None:
+                yield _found(first)
+                yield from map(_found, found)
 
 
 def _found(repository: Repository) -> FoundRepository:

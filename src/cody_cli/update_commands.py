@@ -60,8 +60,9 @@ def publish(
     everything = container.jobs().get(job_id).repository_count
     job = run_job(job_id, everything, concurrency, log_format)
     print(
-        f"{job.job_id} {job.status}: {plan.published} published; {job.completed_count} "
-        f"completed, {job.failed_count} failed, {job.skipped_count} skipped or cancelled"
+        f"{job.job_id} {job.status}: {plan.published} stored changes taken up; "
+        f"{job.completed_count} completed, {job.failed_count} failed, "
+        f"{job.skipped_count} skipped or cancelled"
     )
 
 
