@@ -8,6 +8,7 @@ from typing import Any
 
 from cody_adapters.sample_forge import build_demo_forge
 from cody_cli import render
+from cody_cli.demo_pull_requests import show_pull_requests_and_merge
 from cody_cli.job_commands import run_job
 from cody_cli.options import LogFormat
 from cody_core.policies.allowlist import Allowlist
@@ -46,4 +47,5 @@ def run_demo(container: Any, concurrency: int) -> None:
         print(f"\nThe change to {repository}:\n")
         sys.stdout.write(patch)
         break
+    show_pull_requests_and_merge(container, job.job_id)
     print(f"\nMore: cody job status {job.job_id}; cody job diff {job.job_id}", file=sys.stderr)

@@ -44,6 +44,13 @@ def repositories_table(repositories: Iterable[FoundRepository]) -> None:
     print(f"{count} {'repository' if count == 1 else 'repositories'}", file=sys.stderr)
 
 
+def pull_request_label(url: str) -> str:
+    """A local pull request's URL repeats the repository's path: its number says it all."""
+    if url.startswith("file://") and "#pull/" in url:
+        return "#" + url.rsplit("#pull/", 1)[1]
+    return url
+
+
 def pull_request_document(tracked: Tracked) -> dict[str, Any]:
     run = tracked.run
     document = {
@@ -82,7 +89,7 @@ def pull_requests_table(job_id: str, tracked: list[Tracked], summary: dict[str, 
         review = (run.review_decision or "none").replace("_", " ")
         table.add_row(
             run.repository_name,
-            run.pull_request_url or "",
+            pull_request_label(run.pull_request_url or ""),
             state,
             run.checks or "none",
             review,
@@ -100,7 +107,8 @@ def counts_line(counts: dict[str, int], noun: str) -> str:
 
 def outcome_line(outcome: Outcome) -> str:
     reason = f": {outcome.reason}" if outcome.reason else ""
-    return f"{outcome.action:<16} {outcome.repository_name} {outcome.pull_request_url}{reason}"
+    where = f"{outcome.repository_name} {pull_request_label(outcome.pull_request_url)}"
+    return f"{outcome.action:<16} {where}{reason}"
 
 
 def outcome_document(outcome: Outcome) -> dict[str, Any]:

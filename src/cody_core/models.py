@@ -236,7 +236,6 @@ class RepositoryRun(Record):
     checks: ChecksState | None = None
     review_decision: ReviewDecision | None = None
     mergeable: bool | None = None  # None also while the host is still working it out
-    pull_request_checked_at: Timestamp | None = None
     pull_request_cache: dict[str, Any] = Field(default_factory=dict)  # the host's (ETags)
     comments_posted: Annotated[
         tuple[str, ...], AfterValidator(lambda kept: kept[-MAX_COMMENTS_KEPT:])

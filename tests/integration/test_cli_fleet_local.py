@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from cli_support import CREATE_WITHOUT_REPO, cody, create, forge, pull_request_files, runs_of
+from cody_cli.job_commands import container
 from forge import branch_sha, git, push_commit
 
 
@@ -117,3 +118,18 @@ def test_publish_on_local_repositories_opens_the_pull_requests_the_preview_found
     assert git("show", f"cody/{job_id}:app.py", cwd=Path(repos[1])) == "x = new_call()"
     refused = cody("job", "publish", job_id, "--repo", repos[1], ok=False)
     assert refused.exit_code == 2 and "has a pull request already" in refused.output
+
+
+def test_the_demo_ends_by_tracking_and_merging_its_pull_requests(env, monkeypatch):
+    monkeypatch.delenv("CLAUDE_API_KEY")  # the demo's command assistant, not Claude
+    container.reset_singletons()
+    env_home = Path(env["CODY_HOME"])
+
+    result = cody("demo", "--concurrency", "2")
+
+    assert "$ cody job prs" in result.output and "5 pull requests: 5 open" in result.output
+    assert "5 of 5 pull requests merged into their default branch" in result.output
+    for bare in sorted((env_home / "demo-forge").glob("*.git")):
+        shown = git("log", "-1", "--format=%s", "main", cwd=bare)
+        expected = "Initial commit" if bare.name == "docs.git" else "Cody: demo: assertEquals"
+        assert shown.startswith(expected), (bare, shown)
