@@ -142,7 +142,7 @@ class GitHubForge(GitHubPullRequestHost):
             return kept["value"]
         data = json.loads(output) if output else None
         if status >= 400:
-            raise requester.createException(status, response_headers, data)
+            raise requester.createException(status, response_headers, data or {})
         pages: list[int] = []
 
         def page(number: int) -> Any:  # further pages, read in full each time
@@ -208,16 +208,17 @@ def _statuses(data: dict[str, Any], page: Callable[[int], Any]) -> ChecksState:
     at all it says pending too, so the count decides `none`."""
     if not data["total_count"]:
         return "none"
-    return {"failure": "failure", "error": "failure", "pending": "pending"}.get(
-        data["state"], "success"
-    )
+    ranked: dict[str, ChecksState] = {
+        "failure": "failure",
+        "error": "failure",
+        "pending": "pending",
+    }
+    return ranked.get(data["state"], "success")
 
 
 def _combined(*sources: ChecksState) -> ChecksState:
-    for state in ("failure", "pending", "success"):
-        if state in sources:
-            return state  # type: ignore[return-value]
-    return "none"
+    ranked: tuple[ChecksState, ...] = ("failure", "pending", "success")
+    return next((state for state in ranked if state in sources), "none")
 
 
 def _reviews(data: list[Any], page: Callable[[int], Any]) -> ReviewDecision | None:

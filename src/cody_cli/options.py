@@ -105,7 +105,7 @@ def job_fields(
     max_turns: MaxTurns = 25,
     max_tokens: MaxTokens = None,
     max_job_tokens: MaxJobTokens = None,
-    on_existing_branch: OnExistingBranch = ExistingBranch.skip,
+    on_existing_branch: OnExistingBranch = ExistingBranch.SKIP,
     org: Org = None,
     topic: Topic = None,
     search: Search = None,

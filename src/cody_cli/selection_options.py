@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
 
 class ExistingBranch(StrEnum):
-    skip = "skip"
-    replace = "replace"
+    SKIP = "skip"
+    REPLACE = "replace"
 
 
 Org = Annotated[

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cody_core.errors import CodyError
-from cody_core.models import RepositoryRun, RunStatus, pull_request_number
+from cody_core.models import PullRequestState, RepositoryRun, RunStatus, pull_request_number
 from cody_core.policies.references import parse_reference
 from cody_core.ports import JobStore, PullRequestLifecycle, PullRequestStatus
 from cody_core.services.jobs import require_job
 
 # Pull requests live on finished runs; a run in progress belongs to `cody job run` for now.
 FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.CANCELLED)
-STATES = ("open", "draft", "merged", "closed")
+STATES: tuple[PullRequestState, ...] = ("open", "draft", "merged", "closed")
 
 
 @dataclass(frozen=True)
