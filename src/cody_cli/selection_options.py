@@ -24,7 +24,9 @@ Org = Annotated[
 ]
 Topic = Annotated[
     list[str] | None,
-    typer.Option("--topic", help="Only repositories with this topic (repeat: with all of them)."),
+    typer.Option(
+        "--topic", metavar="TOPIC", help="Only repositories with this topic (repeat: all of them)."
+    ),
 ]
 Search = Annotated[
     str | None,

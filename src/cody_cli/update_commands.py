@@ -34,7 +34,8 @@ from cody_core.errors import InputError
 def publish(
     job_id: JobId,
     repo: Annotated[
-        list[str] | None, typer.Option("--repo", help="Only this repository; repeat.")
+        list[str] | None,
+        typer.Option("--repo", metavar="REF", help="Only this repository; repeat."),
     ] = None,
     require_verify: Annotated[
         bool,
