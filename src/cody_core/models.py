@@ -236,12 +236,14 @@ class RepositoryRun(Record):
     checks: ChecksState | None = None
     review_decision: ReviewDecision | None = None
     mergeable: bool | None = None  # None also while the host is still working it out
-    pull_request_cache: dict[str, Any] = Field(default_factory=dict)  # the host's (ETags)
+    # None until used, so that a run that never gets there stores what it always did.
+    pull_request_cache: dict[str, Any] | None = None  # the host's own notes (ETags)
     comments_posted: Annotated[
-        tuple[str, ...], AfterValidator(lambda kept: kept[-MAX_COMMENTS_KEPT:])
-    ] = ()  # digests of the comments Cody posted, so that none is posted twice
-    branch_deleted: bool = False
-    publish_requested: bool = False  # `cody job publish`: deliver the stored diff
+        tuple[str, ...] | None,
+        AfterValidator(lambda kept: kept if kept is None else kept[-MAX_COMMENTS_KEPT:]),
+    ] = None  # digests of the comments Cody posted, so that none is posted twice
+    branch_deleted: bool | None = None
+    publish_requested: bool | None = None  # `cody job publish`: deliver the stored diff
 
     def claimed(self, owner: str, now: datetime, lease_until: datetime) -> RepositoryRun:
         """The run as a successful claim leaves it: what every store's claim writes."""

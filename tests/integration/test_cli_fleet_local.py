@@ -133,3 +133,26 @@ def test_the_demo_ends_by_tracking_and_merging_its_pull_requests(env, monkeypatc
         shown = git("log", "-1", "--format=%s", "main", cwd=bare)
         expected = "Initial commit" if bare.name == "docs.git" else "Cody: demo: assertEquals"
         assert shown.startswith(expected), (bare, shown)
+
+
+def test_the_pull_request_fields_live_on_the_dynamodb_run_items_in_camel_case(
+    tmp_path, env, dynamo, dynalite
+):
+    import boto3
+
+    repos = forge(tmp_path, 2)
+    job_id = create(repos)
+    cody("job", "run", job_id, "0")
+
+    cody("job", "prs", job_id)
+    cody("job", "comment", job_id, "Merging these today")
+    cody("job", "merge", job_id, "--no-require-checks", "--delete-branch")
+
+    client = boto3.client("dynamodb", endpoint_url=dynalite, region_name="us-east-1")
+    key = {"jobId": {"S": job_id}, "repositoryName": {"S": repos[0]}}
+    item = client.get_item(TableName=f"{dynamo}-repositories", Key=key)["Item"]
+    assert item["pullRequestState"] == {"S": "merged"}
+    assert item["pullRequestNumber"] == {"N": "1"} and item["branchDeleted"] == {"BOOL": True}
+    assert (item["checks"], item["reviewDecision"]) == ({"S": "none"}, {"S": "none"})
+    assert len(item["commentsPosted"]["L"]) == 1 and item["pushedSha"] == item["commitSha"]
+    assert {run["pullRequestState"] for run in runs_of(job_id).values()} == {"merged"}

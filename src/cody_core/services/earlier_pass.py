@@ -46,7 +46,7 @@ def taken_over(
     number = pull_request_number(run)
     if lifecycle is None or number is None or run.pull_request_url is None:
         return None
-    status = lifecycle.status(ref, number, run.pull_request_cache, details=False)
+    status = lifecycle.status(ref, number, run.pull_request_cache or {}, details=False)
     if status.state in ("open", "draft"):
         return None
     return {

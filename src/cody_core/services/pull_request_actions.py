@@ -155,7 +155,7 @@ class PullRequestActions:
         run = tracked.run
         if run.pull_request_state not in OPEN:
             return _outcome(run, "not commented", str(run.pull_request_state))
-        if digest(body) in run.comments_posted:
+        if digest(body) in (run.comments_posted or ()):
             return _outcome(run, "already commented")
         if dry_run:
             return _outcome(run, "would comment")
@@ -166,12 +166,12 @@ class PullRequestActions:
         """Post `body` unless the pull request has it already (a crash may have come between
         posting and recording); record it on the run. Whether it was posted now."""
         run, ref = tracked.run, _ref(tracked.run)
-        if digest(body) in run.comments_posted:
+        if digest(body) in (run.comments_posted or ()):
             return tracked, False
         posted = not self._host.has_comment(ref, tracked.number, body)
         if posted:
             self._host.comment(ref, tracked.number, body)
-        recorded = {"comments_posted": (*run.comments_posted, digest(body))}
+        recorded = {"comments_posted": (*(run.comments_posted or ()), digest(body))}
         return self._tracking.store(run, tracked.number, recorded, None), posted
 
     def _delete_after(

@@ -62,7 +62,7 @@ class JobUpdate:
         updated = self._store.transition_job(job_id, NOT_RUNNING, restart)
         if updated is None:
             raise InputError(f"job {job_id} started meanwhile: wait for it, then update it")
-        again = {**AGAIN, **FINDINGS, "publish_requested": False}
+        again = {**AGAIN, **FINDINGS, "publish_requested": None}
         count = sum(
             self._store.transition_run(job_id, run.repository_name, FINISHED, again) is not None
             for run in self._store.iter_runs(job_id)

@@ -192,7 +192,7 @@ class _Attempt:
         self.p.workspace.apply_patch(checkout, patch)
         diff = self.p.workspace.diff(checkout)
         if diff.empty:
-            return self.finish(were_changes_necessary=False, publish_requested=False)
+            return self.finish(were_changes_necessary=False, publish_requested=None)
         return self.deliver(checkout, branch, diff, publishing=True)
 
     def close_unneeded(self, ref: RepositoryRef, checkout: Checkout, branch: str) -> dict[str, Any]:
@@ -269,7 +269,7 @@ class _Attempt:
             pull_request_url=pull_request.url,
             pull_request_number=pull_request.number,
             pull_request_state=state,
-            publish_requested=False,
+            publish_requested=None,
         )
 
     def run_verify(self, checkout: Checkout) -> CommandResult:

@@ -67,7 +67,7 @@ class PullRequestTracking:
         ref = parse_reference(run.repository_name)
         details = details and run.pull_request_state != "closed"
         try:
-            status = self._host.status(ref, number, run.pull_request_cache, details=details)
+            status = self._host.status(ref, number, run.pull_request_cache or {}, details=details)
         except CodyError as exc:
             return Tracked(run, number, error=f"{exc.kind}: {exc}")
         changes = {
