@@ -115,3 +115,35 @@ def test_a_killed_merge_on_local_repositories_then_a_second_merges_each_exactly_
     counts = final.stdout.splitlines()[-1]
     assert counts.startswith(f"{COUNT} pull requests: ") and "already merged" in counts
     assert merged_records(env) == COUNT
+
+
+@pytest.mark.slow
+def test_a_merge_stopped_by_sigterm_ends_between_pull_requests_exits_3_and_resumes(fleet):
+    repositories = [fleet.add(f"app-{index}") for index in range(4)]
+    job_id = create(repositories)
+    cody("job", "run", job_id, "0")
+    for repository in repositories:
+        fleet.green(repository)
+    reached, go_on = threading.Event(), threading.Event()
+
+    def hold_the_first_answer(repository, pull) -> None:
+        if not reached.is_set():
+            reached.set()
+            go_on.wait(30)
+
+    fleet.fake.on_merge.append(hold_the_first_answer)
+    worker = start_merge(job_id)
+    try:
+        assert reached.wait(120), worker.communicate(timeout=10)
+        worker.send_signal(signal.SIGTERM)
+        time.sleep(0.2)  # the signal is in before the answer arrives
+    finally:
+        go_on.set()
+    output, _ = worker.communicate(timeout=60)
+
+    assert worker.returncode == 3, output
+    assert sum(fleet.merges(r) == [200] for r in repositories) == 1
+    assert output.splitlines()[-1] == "1 pull request: 1 merged"
+    resumed = cody("job", "merge", job_id)
+    assert resumed.stdout.splitlines()[-1] == "4 pull requests: 1 already merged, 3 merged"
+    assert [fleet.merges(r) for r in repositories] == [[200]] * 4
