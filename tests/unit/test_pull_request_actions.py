@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cody_core.errors import CodyError
+import pytest
+
+from cody_core.errors import CodyError, InputError
 from cody_core.models import RunStatus
 from cody_core.services.pull_request_actions import MergeOptions, digest
 from cody_core.services.tracking import summary
@@ -194,6 +196,17 @@ def test_the_same_comment_is_never_posted_twice_even_when_its_record_was_lost():
     assert all(s.comments == ["Please review"] for s in p.pull_requests.states.values())
     run = p.store.get_run(job_id, "acme/repo-001")
     assert run.comments_posted == (digest("Please review"),)
+
+
+def test_an_empty_comment_is_refused_before_anything_is_read():
+    p = Pipeline()
+    job_id = job_with_pull_requests(p, 1)
+    p.pull_requests.reads.clear()
+
+    for act in (lambda: p.actions.comment(job_id, " \n"), lambda: p.actions.close(job_id, "")):
+        with pytest.raises(InputError, match="comment is empty"):
+            act()
+    assert p.pull_requests.reads == []
 
 
 def test_comments_skip_merged_and_closed_pull_requests():

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cody_core.errors import CodyError
+from cody_core.errors import CodyError, InputError
 from cody_core.models import RepositoryRun
 from cody_core.policies.references import RepositoryRef, parse_reference
 from cody_core.policies.secrets import redact
@@ -76,7 +76,7 @@ class PullRequestActions:
         should_stop: Callable[[], bool] = lambda: False,
     ) -> Iterator[Outcome]:
         """Close the open pull requests (drafts too), after a comment if one is given."""
-        text = None if comment is None else redact(comment, self._secrets)
+        text = None if comment is None else redact(_said(comment), self._secrets)
         act = lambda tracked: self._close_one(tracked, text, delete_branch, dry_run)  # noqa: E731
         return self._each(job_id, act, dry_run, should_stop, details=False)
 
@@ -88,7 +88,7 @@ class PullRequestActions:
         should_stop: Callable[[], bool] = lambda: False,
     ) -> Iterator[Outcome]:
         """Comment on every open pull request (drafts too), never twice with the same text."""
-        body = redact(text, self._secrets)
+        body = redact(_said(text), self._secrets)
         act = lambda tracked: self._comment_one(tracked, body, dry_run)  # noqa: E731
         return self._each(job_id, act, dry_run, should_stop, details=False)
 
@@ -204,6 +204,12 @@ def _not_ready(run: RepositoryRun, options: MergeOptions) -> str:
     if options.require_approval and run.review_decision != "approved":
         return f"review {run.review_decision}"
     return ""
+
+
+def _said(text: str) -> str:
+    if not text.strip():
+        raise InputError("the comment is empty: give the text to post")
+    return text
 
 
 def _ref(run: RepositoryRun) -> RepositoryRef:
