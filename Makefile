@@ -42,6 +42,7 @@ bench: $(STAMP) node_modules/.installed
 	$(BIN)/python benchmarks/token_cost.py
 	$(BIN)/python benchmarks/job_size.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/pr_refresh.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,4 +1,10 @@
-"""GitHub's REST API for tests, on loopback: the few endpoints the adapter calls, recorded.
+"""GitHub's REST API for tests, on loopback: the endpoints the adapters call, recorded.
+
+Listings and search (`github_fake_listings`) page through Link headers; pull requests can be
+merged (for real, in the bare repository a `FakeRepository` may name), closed, commented on
+and reviewed, and their head commits carry check runs and statuses (`github_fake_lifecycle`).
+Every GET answer has an ETag, and a request whose If-None-Match matches is answered 304 with
+no body, which, as on GitHub, does not count against the rate limit (`counted`).
 
 Bodies follow GitHub's OpenAPI description (the npm package @octokit/openapi); `OpenApi`
 checks them against it with a small validator for the subset of JSON schema the description
@@ -8,6 +14,7 @@ and uri formats), so that a fake body GitHub would never send fails the tests.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -19,8 +26,10 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import github_fake_lifecycle as lifecycle
+import github_fake_listings as listings
 from loopback import serving
 
 SPEC = (
@@ -55,7 +64,8 @@ _URL_TABLE = """
     teams_url /teams
 """
 _REPOSITORY_URLS = list(zip(_URL_TABLE.split()[::2], _URL_TABLE.split()[1::2], strict=True))
-ROUTES = (
+# What GitHubPullRequestHost calls to open pull requests; then what comes after.
+OPENING_ROUTES = (
     ("GET", "/repos/{owner}/{repo}"),
     ("GET", "/repos/{owner}/{repo}/pulls"),
     ("POST", "/repos/{owner}/{repo}/pulls"),
@@ -64,6 +74,7 @@ ROUTES = (
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
     ("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"),
 )
+ROUTES = (*OPENING_ROUTES, *listings.ROUTES, *lifecycle.ROUTES)
 
 
 @dataclass
@@ -77,6 +88,13 @@ class FakePull:
     state: str = "open"
     labels: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
+    merged: bool = False
+    merge_commit_sha: str | None = None
+    # "auto": worked out from the branches (True without git); None: GitHub is still at it.
+    mergeable: bool | str | None = "auto"
+    reviews: list[lifecycle.FakeReview] = field(default_factory=list)
+    comments: list[lifecycle.FakeComment] = field(default_factory=list)
+    head_sha: str = ""  # without a bare repository: the head commit, as tests move it
 
 
 @dataclass
@@ -87,6 +105,13 @@ class FakeRepository:
     default_branch: str = "main"
     archived: bool = False
     pulls: list[FakePull] = field(default_factory=list)
+    fork: bool = False
+    topics: list[str] = field(default_factory=list)
+    private: bool = True
+    bare: Path | None = None  # the git repository behind it, where merges happen
+    required_approvals: int | None = None  # branch protection of the default branch, if any
+    check_runs: dict[str, list[lifecycle.FakeCheckRun]] = field(default_factory=dict)  # by sha
+    statuses: dict[str, list[lifecycle.FakeStatus]] = field(default_factory=dict)  # by sha
 
 
 @dataclass(frozen=True)
@@ -104,6 +129,11 @@ class Exchange:
     answer: Any
     at: float = field(default_factory=time.monotonic)
 
+    @property
+    def counted(self) -> bool:
+        """Whether GitHub counts it against the primary rate limit: all but a 304 does."""
+        return self.status != 304
+
 
 @dataclass(frozen=True)
 class Canned:
@@ -115,8 +145,11 @@ class Canned:
 class GitHubFake:
     """Repositories and pull requests in memory, behind GitHub's URLs on a loopback port."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, viewer: str = "cody-bot") -> None:
         self.token = token
+        self.viewer = viewer  # the token's own user
+        self.owners: dict[str, str] = {viewer.lower(): "User"}  # login -> User or Organization
+        self.on_merge: list[Any] = []  # callables run after each merge, before the answer
         self.repositories: dict[str, FakeRepository] = {}
         self.exchanges: list[Exchange] = []
         self._canned: dict[tuple[str, str], list[Canned]] = {}
@@ -130,14 +163,26 @@ class GitHubFake:
         return f"http://{host}:{port}"
 
     def add_repository(
-        self, full_name: str, default_branch: str = "main", archived: bool = False
+        self,
+        full_name: str,
+        default_branch: str = "main",
+        archived: bool = False,
+        **more: Any,
     ) -> FakeRepository:
+        """A repository; `more` sets FakeRepository's other fields (fork, topics, bare, ...)."""
         owner, name = full_name.split("/")
         repository = FakeRepository(
-            owner, name, len(self.repositories) + 1, default_branch, archived
+            owner, name, len(self.repositories) + 1, default_branch, archived, **more
         )
         self.repositories[full_name.lower()] = repository
+        self.owners.setdefault(owner.lower(), "User")
         return repository
+
+    def add_organization(self, login: str) -> None:
+        self.owners[login.lower()] = "Organization"
+
+    def counted(self) -> int:
+        return sum(exchange.counted for exchange in self.exchanges)
 
     def open_pull(self, full_name: str, head: str, title: str = "Theirs") -> FakePull:
         """A pull request someone opened before the adapter looked."""
@@ -145,6 +190,32 @@ class GitHubFake:
         pull = FakePull(len(repository.pulls) + 1, head, repository.default_branch, title, "")
         repository.pulls.append(pull)
         return pull
+
+    def pull(self, full_name: str, number: int) -> FakePull:
+        return self.repositories[full_name.lower()].pulls[number - 1]
+
+    def add_review(self, full_name: str, number: int, user: str, state: str) -> None:
+        """A review, as GitHub records it: the reviewer is no longer a requested one."""
+        pull = self.pull(full_name, number)
+        sha = self.head_sha(self.repositories[full_name.lower()], pull)
+        pull.reviews.append(lifecycle.FakeReview(user, state, sha))
+        pull.reviewers = [name for name in pull.reviewers if name != user]
+
+    def add_checks(
+        self,
+        full_name: str,
+        number: int,
+        runs: tuple[lifecycle.FakeCheckRun, ...] = (),
+        statuses: tuple[lifecycle.FakeStatus, ...] = (),
+    ) -> None:
+        """Check runs and commit statuses on the pull request's head commit as it is now."""
+        repository = self.repositories[full_name.lower()]
+        sha = self.head_sha(repository, self.pull(full_name, number))
+        repository.check_runs.setdefault(sha, []).extend(runs)
+        repository.statuses.setdefault(sha, []).extend(statuses)
+
+    def head_sha(self, repository: FakeRepository, pull: FakePull) -> str:
+        return lifecycle.branch_sha(repository, pull.head) or pull.head_sha or "0" * 40
 
     def answer_next(self, method: str, route: str, *answers: Canned) -> None:
         """Give these answers, in order, to the next requests of `route` before serving it."""
@@ -167,7 +238,14 @@ class GitHubFake:
         with serving(Handler) as self._server:
             yield self
 
-    def serve(self, method: str, target: str, authorization: str | None, body: Any) -> Exchange:
+    def serve(
+        self,
+        method: str,
+        target: str,
+        authorization: str | None,
+        body: Any,
+        if_none_match: str | None = None,
+    ) -> Exchange:
         parts = urlsplit(target)
         route, params = _route(method, parts.path)
         query = parse_qs(parts.query)
@@ -181,7 +259,14 @@ class GitHubFake:
                 answer = _error(404, "Not Found")
             else:
                 answer = self._handle(method, route, params, query, body)
-            headers = {**_rate_headers(), **answer.headers}
+            if method == "GET" and answer.status == 200:
+                tag = 'W/"' + hashlib.sha256(json.dumps(answer.body).encode()).hexdigest() + '"'
+                answer = Canned(200, answer.body, {**answer.headers, "ETag": tag})
+                if if_none_match == tag:
+                    answer = Canned(304, None, {"ETag": tag})
+            counted = self.counted() + (answer.status != 304)
+            resource = "search" if parts.path.startswith("/search/") else "core"
+            headers = {**_rate_headers(counted, resource), **answer.headers}
             exchange = Exchange(
                 method,
                 parts.path,
@@ -199,9 +284,13 @@ class GitHubFake:
     def _handle(
         self, method: str, route: str, params: dict[str, str], query: dict[str, Any], body: Any
     ) -> Canned:
+        if (method, route) in listings.ROUTES:
+            return listings.handle(self, route, params, query)
         repository = self.repositories.get(f"{params['owner']}/{params['repo']}".lower())
         if repository is None:
             return _error(404, "Not Found")
+        if (method, route) in lifecycle.ROUTES:
+            return lifecycle.handle(self, repository, method, route, params, query, body)
         if method == "GET" and route == "/repos/{owner}/{repo}":
             return Canned(200, self.repository_body(repository, full=True))
         if method == "GET" and route.endswith("/pulls"):
@@ -218,6 +307,8 @@ class GitHubFake:
         if method == "PATCH":
             pull.title = body.get("title", pull.title)
             pull.body = body.get("body", pull.body)
+            if body.get("state") in ("open", "closed") and not pull.merged:
+                pull.state = body["state"]
         elif route.endswith("/requested_reviewers"):
             pull.reviewers += [name for name in body["reviewers"] if name not in pull.reviewers]
             return Canned(201, self.pull_body(repository, pull, simple=True))
@@ -267,13 +358,15 @@ class GitHubFake:
         }  # fmt: skip
 
     def repository_body(self, repository: FakeRepository, full: bool = False) -> dict[str, Any]:
+        """The `repository` schema; also `minimal-repository`, which listings give."""
         full_name = f"{repository.owner}/{repository.name}"
         api, html = f"{self.url}/repos/{full_name}", f"{self.url}/{full_name}"
         templated = {key: api + suffix for key, suffix in _REPOSITORY_URLS}
         body: dict[str, Any] = {
             "id": repository.id, "node_id": f"R_{repository.id}", "name": repository.name,
-            "full_name": full_name, "owner": self.user_body(repository.owner), "private": True,
-            "description": None, "fork": False, "url": api, "html_url": html,
+            "full_name": full_name, "owner": self.user_body(repository.owner),
+            "private": repository.private, "description": None, "fork": repository.fork,
+            "url": api, "html_url": html, "topics": list(repository.topics),
             **templated,
             "clone_url": f"{html}.git", "git_url": f"{html}.git", "ssh_url": f"{html}.git",
             "svn_url": html, "mirror_url": None, "homepage": None, "language": None,
@@ -324,22 +417,28 @@ class GitHubFake:
             "assignee": None, "assignees": [],
             "requested_reviewers": [self.user_body(name) for name in pull.reviewers],
             "requested_teams": [],
-            "milestone": None, "created_at": CREATED, "updated_at": CREATED, "closed_at": None,
-            "merged_at": None, "merge_commit_sha": None, "author_association": "OWNER",
+            "milestone": None, "created_at": CREATED, "updated_at": CREATED,
+            "closed_at": None if pull.state == "open" else CREATED,
+            "merged_at": CREATED if pull.merged else None,
+            "merge_commit_sha": pull.merge_commit_sha, "author_association": "OWNER",
             "auto_merge": None, "_links": {name: {"href": href} for name, href in links.items()},
-            "head": self._end(repository, pull.head), "base": self._end(repository, pull.base),
+            "head": self._end(repository, pull.head, self.head_sha(repository, pull)),
+            "base": self._end(repository, pull.base),
         }  # fmt: skip
         if not simple:
+            mergeable = lifecycle.mergeable(self, repository, pull)
+            state = {True: "clean", False: "dirty", None: "unknown"}[mergeable]
             body.update(
-                merged=False, mergeable=None, mergeable_state="unknown", merged_by=None,
-                comments=0, review_comments=0, maintainer_can_modify=False, commits=1,
-                additions=1, deletions=0, changed_files=1,
+                merged=pull.merged, mergeable=mergeable, mergeable_state=state, merged_by=None,
+                comments=len(pull.comments), review_comments=0, maintainer_can_modify=False,
+                commits=1, additions=1, deletions=0, changed_files=1,
             )  # fmt: skip
         return body
 
-    def _end(self, repository: FakeRepository, ref: str) -> dict[str, Any]:
+    def _end(self, repository: FakeRepository, ref: str, sha: str | None = None) -> dict[str, Any]:
+        sha = sha or lifecycle.branch_sha(repository, ref) or "0" * 40
         return {
-            "label": f"{repository.owner}:{ref}", "ref": ref, "sha": "0" * 40,
+            "label": f"{repository.owner}:{ref}", "ref": ref, "sha": sha,
             "user": self.user_body(repository.owner), "repo": self.repository_body(repository),
         }  # fmt: skip
 
@@ -359,13 +458,13 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return Canned(status, body, headers or {})
 
 
-def _rate_headers() -> dict[str, str]:
+def _rate_headers(used: int = 1, resource: str = "core") -> dict[str, str]:
     return {
         "x-ratelimit-limit": "5000",
-        "x-ratelimit-remaining": "4999",
-        "x-ratelimit-used": "1",
+        "x-ratelimit-remaining": str(max(0, 5000 - used)),
+        "x-ratelimit-used": str(used),
         "x-ratelimit-reset": str(int(time.time()) + 3600),
-        "x-ratelimit-resource": "core",
+        "x-ratelimit-resource": resource,
     }
 
 
@@ -383,9 +482,11 @@ def _listed(repository: FakeRepository, query: dict[str, list[str]]) -> list[Fak
 def _route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
     for route_method, route in ROUTES:
         pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route))
+        if route.endswith("/git/refs/{ref}"):  # GitHub's one multi-segment parameter here
+            pattern = pattern.replace("(?P<ref>[^/]+)", "(?P<ref>.+)")
         match = re.fullmatch(pattern, path)
         if match and route_method == method:
-            return route, match.groupdict()
+            return route, {name: unquote(value) for name, value in match.groupdict().items()}
     return None, {}
 
 
@@ -402,16 +503,24 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
         exchange = self.github.serve(
-            self.command, self.path, self.headers.get("Authorization"), body
+            self.command,
+            self.path,
+            self.headers.get("Authorization"),
+            body,
+            self.headers.get("If-None-Match"),
         )
-        data = json.dumps(exchange.answer).encode()
+        data = b"" if exchange.answer is None else json.dumps(exchange.answer).encode()
         self.send_response(exchange.status)
         for name, value in exchange.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        if data:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # a client killed while it waited
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -423,25 +532,39 @@ class OpenApi:
     def __init__(self, path: Path = SPEC) -> None:
         self.description = json.loads(path.read_bytes())
 
-    def response_schema(self, method: str, route: str, status: int) -> dict[str, Any]:
-        """The schema of the answer; undocumented error statuses take GitHub's basic error."""
+    def response_schema(self, method: str, route: str, status: int) -> dict[str, Any] | None:
+        """The schema of the answer, None when it has no body; undocumented error statuses,
+        and documented ones without a body, take GitHub's basic error."""
         operation = self.description["paths"][route][method.lower()]
         response = operation["responses"].get(str(status))
+        basic_error = {"$ref": "#/components/schemas/basic-error"}
         if response is None:
             if status < 400:
                 raise AssertionError(f"{method} {route} does not document status {status}")
-            return self._resolve({"$ref": "#/components/schemas/basic-error"})
-        content = self._resolve(response).get("content", {})
+            return self._resolve(basic_error)
+        content = self._resolve(response).get("content")
+        if content is None:
+            return self._resolve(basic_error) if status >= 400 else None
         return content["application/json"]["schema"]
 
     def undocumented(self, fake: GitHubFake) -> list[str]:
-        """What `fake` answered that GitHub's description does not allow."""
+        """What `fake` answered that GitHub's description does not allow. A 304 may answer any
+        conditional GET (the description lists it for a few) and has no body."""
         found = []
         for exchange in fake.exchanges:
-            if exchange.route is not None:
-                schema = self.response_schema(exchange.method, exchange.route, exchange.status)
-                where = f"{exchange.method} {exchange.path} {exchange.status}"
-                found += [f"{where}: {error}" for error in self.errors(exchange.answer, schema)]
+            if exchange.route is None:
+                continue
+            where = f"{exchange.method} {exchange.path} {exchange.status}"
+            if exchange.status == 304:
+                if exchange.method != "GET" or exchange.answer is not None:
+                    found.append(f"{where}: a 304 answers a GET, with no body")
+                continue
+            schema = self.response_schema(exchange.method, exchange.route, exchange.status)
+            if schema is None:
+                if exchange.answer is not None:
+                    found.append(f"{where}: a body where GitHub sends none")
+                continue
+            found += [f"{where}: {error}" for error in self.errors(exchange.answer, schema)]
         return found
 
     def errors(self, value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
@@ -484,7 +607,7 @@ class OpenApi:
                 found += self.errors(item, properties[name], f"{where}.{name}")
             elif isinstance(extra, dict):
                 found += self.errors(item, extra, f"{where}.{name}")
-            elif extra is None and properties and not _combines(schema):
+            elif extra is False or (extra is None and properties and not _combines(schema)):
                 found.append(f"{where}: {name!r} is not in GitHub's description")
         return found
 

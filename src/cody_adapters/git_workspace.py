@@ -192,6 +192,25 @@ class GitCliWorkspace:
         if ours and checkout.path.name.startswith("cody-"):  # never delete what clone did not make
             remove_tree(checkout.path)
 
+    def apply_patch(self, checkout: Checkout, patch: bytes) -> None:
+        """Apply a stored patch (`cody job publish`) to the working tree and the index; one that
+        no longer applies to the default branch as it is now is a conflict."""
+        descriptor, name = tempfile.mkstemp(prefix="patch-", suffix=".diff", dir=self._temp_root)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(patch)
+            result = self._git(
+                checkout, ["apply", "--index", "--whitespace=nowarn", name], check=False
+            )
+        finally:
+            os.unlink(name)
+        if result.returncode != 0:
+            raise CodyError(
+                f"the stored change no longer applies to {checkout.default_branch} of "
+                f"{checkout.repository}: {self._tail(result)}",
+                kind="conflict",
+            )
+
     def _remote(self, repository: RepositoryRef) -> _Remote:
         """Where the repository lives and the environment git needs to reach it."""
         if repository.is_local:

@@ -62,6 +62,7 @@ def github_client(
         seconds_between_writes=seconds_between_writes,
         timeout=timeout,
         lazy=True,
+        per_page=100,  # listings of repositories and pull requests: GitHub's largest page
     )
 
 

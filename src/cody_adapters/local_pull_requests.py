@@ -6,15 +6,17 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cody_adapters.files import replace_atomically, write_temporary
+from cody_adapters.local_merges import LocalRepository, finished_merge, merge_plan
 from cody_core.errors import CodyError, NotFoundError
-from cody_core.models import format_timestamp
+from cody_core.models import PullRequestState, format_timestamp
 from cody_core.policies.references import RepositoryRef
-from cody_core.ports import PullRequest, PullRequestSpec
+from cody_core.ports import MergeMethod, PullRequest, PullRequestSpec, PullRequestStatus
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -26,10 +28,19 @@ class LocalPullRequestHost:
     hard-linked into place, which fails when the file exists, so readers never see half a
     record. When another process created the pull request first, `create` returns that one
     instead of failing, as opening a pull request that already exists is what was wanted.
+
+    Merging moves the repository's base branch with git's plumbing (a fast-forward when `merge`
+    allows one); closing records the state; there are no checks or reviews (both `none`).
     """
 
-    def __init__(self, root: Path):
+    def __init__(
+        self,
+        root: Path,
+        author_name: str = "Cody Batch",
+        author_email: str = "cody-batch@users.noreply.github.com",
+    ):
         self._root = Path(root)
+        self._author = (author_name, author_email)
 
     def check_repository(self, repository: RepositoryRef) -> None:
         """Every local repository that exists can take a pull request."""
@@ -85,6 +96,95 @@ class LocalPullRequestHost:
         replace_atomically(path, _json(record), prefix=".pull-")
         return _pull_request(record)
 
+    def status(
+        self,
+        repository: RepositoryRef,
+        number: int,
+        cache: Mapping[str, Any],
+        details: bool = True,
+    ) -> PullRequestStatus:
+        """The recorded state; whether it can merge is worked out from the branches now."""
+        _, record = self._numbered(repository, number)
+        state = _state(record)
+        repo = self._repository(repository)
+        head = repo.sha(record["head"])
+        mergeable = None
+        if details and state in ("open", "draft"):
+            mergeable = head is not None and merge_plan(repo, record, head, "merge") is not None
+        return PullRequestStatus(state, mergeable=mergeable, head_sha=head)
+
+    def merge(
+        self, repository: RepositoryRef, number: int, method: MergeMethod, head_sha: str | None
+    ) -> str:
+        """Merge into the base branch, once: a merge cut short after the branch moved is
+        recognised by the commit it recorded before moving it."""
+        path, record = self._numbered(repository, number)
+        repo = self._repository(repository)
+        finished = finished_merge(repo, record)
+        if finished is not None:
+            return self._merged(path, record, finished)
+        if _state(record) != "open":
+            raise CodyError(f"pull request #{number} is {_state(record)}", kind="not-mergeable")
+        if method == "rebase":
+            raise CodyError("local pull requests merge with merge or squash", kind="unsupported")
+        head, base = repo.sha(record["head"]), repo.sha(record["base"])
+        if head is None or base is None:
+            raise CodyError(f"branch {record['head']} is gone", kind="not-mergeable")
+        if head_sha is not None and head != head_sha:
+            raise CodyError(f"{record['head']} moved to {head[:12]}", kind="head-moved")
+        if repo.checked_out(record["base"]):
+            raise CodyError(
+                f"{record['base']} is checked out in {repository}: merge it there with git",
+                kind="unsupported",
+            )
+        plan = merge_plan(repo, record, head, method)
+        if plan is None:
+            raise CodyError(
+                f"{record['head']} conflicts with {record['base']}: it is not a fast-forward "
+                "and the merge has conflicts to resolve by hand",
+                kind="not-mergeable",
+            )
+        commit = plan if isinstance(plan, str) else repo.commit(*plan)
+        replace_atomically(path, _json({**record, "merging": {"commit": commit}}), ".pull-")
+        if not repo.move(record["base"], commit, base):
+            raise CodyError(f"{record['base']} moved while merging: run again", kind="conflict")
+        return self._merged(path, record, commit)
+
+    def close(self, repository: RepositoryRef, number: int) -> None:
+        path, record = self._numbered(repository, number)
+        if record.get("state", "open") == "open":
+            record.update(state="closed", closedAt=_now())
+            replace_atomically(path, _json(record), prefix=".pull-")
+
+    def delete_branch(self, repository: RepositoryRef, branch: str) -> None:
+        self._repository(repository).delete(branch)
+
+    def has_comment(self, repository: RepositoryRef, number: int, body: str) -> bool:
+        _, record = self._numbered(repository, number)
+        return any(comment["body"] == body for comment in record.get("comments", ()))
+
+    def comment(self, repository: RepositoryRef, number: int, body: str) -> None:
+        path, record = self._numbered(repository, number)
+        record["comments"] = [*record.get("comments", ()), {"body": body, "createdAt": _now()}]
+        replace_atomically(path, _json(record), prefix=".pull-")
+
+    def _merged(self, path: Path, record: dict[str, Any], commit: str) -> str:
+        record.pop("merging", None)
+        if record.get("state") != "merged":
+            record.update(state="merged", mergedAt=_now(), mergeCommitSha=commit)
+            replace_atomically(path, _json(record), prefix=".pull-")
+        return commit
+
+    def _numbered(self, repository: RepositoryRef, number: int) -> tuple[Path, dict[str, Any]]:
+        for path in sorted(self._file(repository, "-").parent.glob("*.json")):
+            record = _read(path)
+            if record is not None and record.get("number") == number:
+                return path, record
+        raise NotFoundError(f"no pull request #{number} in {repository}")
+
+    def _repository(self, repository: RepositoryRef) -> LocalRepository:
+        return LocalRepository(Path(repository.name), *self._author)
+
     def _file(self, repository: RepositoryRef, head: str) -> Path:
         if not repository.is_local:
             raise CodyError(
@@ -134,6 +234,13 @@ def _pull_request(record: dict[str, Any]) -> PullRequest:
         body=record["body"],
         number=record["number"],
     )
+
+
+def _state(record: dict[str, Any]) -> PullRequestState:
+    state = record.get("state", "open")
+    if state in ("merged", "closed"):
+        return state  # type: ignore[no-any-return]
+    return "draft" if record.get("draft") else "open"
 
 
 def _now() -> str:

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from cody_cli import help_text, job_commands, render, store_commands
+from cody_cli import (  # noqa: F401  (pr_commands and update_commands register job verbs)
+    help_text,
+    job_commands,
+    pr_commands,
+    render,
+    repos_commands,
+    store_commands,
+    update_commands,
+)
 from cody_cli.errors import EXIT_FAILED, cli_errors
 from cody_cli.group import OneLineErrors, PlainCommand
 from cody_cli.job_commands import create_job
@@ -30,6 +38,7 @@ app = typer.Typer(
 )
 app.add_typer(job_commands.app, name="job")
 app.add_typer(store_commands.app, name="store")
+app.add_typer(repos_commands.app, name="repos")
 
 
 def _version(value: bool) -> None:

@@ -22,8 +22,12 @@ from cody_core.policies.allowlist import Allowlist
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
 from cody_core.services.jobs import JobService
 from cody_core.services.preflight import NoPreflight
+from cody_core.services.pull_request_actions import PullRequestActions
+from cody_core.services.reapply import JobPublishing, JobUpdate
 from cody_core.services.repository_processor import ProcessorSettings, RepositoryProcessor
+from cody_core.services.selection import RepositorySelector
 from cody_core.services.submission import JobSubmission
+from cody_core.services.tracking import PullRequestTracking
 
 ARRAY_STRIDE = 8  # runs between the starting points of two workers of an array job
 
@@ -45,14 +49,31 @@ def _dynamodb_store(settings: Settings):
     return DynamoDbJobStore(client, settings.dynamodb_table_prefix)
 
 
+def _github(settings: Settings):
+    from cody_adapters.github_pull_requests import github_client
+
+    return github_client(
+        settings.github_token_value or "",
+        settings.github_api_url,
+        seconds_between_requests=settings.github_request_interval,
+        seconds_between_writes=settings.github_write_interval,
+    )
+
+
 def _github_pull_requests(settings: Settings):
     if settings.github_token_value is None:
         return None
-    from cody_adapters.github_pull_requests import GitHubPullRequestHost, github_client
+    from cody_adapters.github_pull_request_lifecycle import GitHubForge
 
-    return GitHubPullRequestHost(
-        github_client(settings.github_token_value, settings.github_api_url)
-    )
+    return GitHubForge(_github(settings))
+
+
+def _github_repository_finder(settings: Settings):
+    if settings.github_token_value is None:
+        return None
+    from cody_adapters.github_repositories import GitHubRepositoryFinder
+
+    return GitHubRepositoryFinder(_github(settings))
 
 
 def _claude_assistant(settings: Settings, secrets: tuple[str, ...]):
@@ -122,7 +143,10 @@ class Container(containers.DeclarativeContainer):
     pull_requests = providers.Singleton(
         RoutingPullRequestHost,
         local=providers.Singleton(
-            LocalPullRequestHost, providers.Callable(lambda s: s.cody_home / "pulls", settings)
+            LocalPullRequestHost,
+            providers.Callable(lambda s: s.cody_home / "pulls", settings),
+            author_name=settings.provided.git_author_name,
+            author_email=settings.provided.git_author_email,
         ),
         github=providers.Factory(_github_pull_requests, settings).provider,
     )
@@ -166,6 +190,7 @@ class Container(containers.DeclarativeContainer):
         runner,
         clock,
         providers.Factory(ProcessorSettings, allowlist=allowlist, secrets=secrets),
+        lifecycle=pull_requests,
     )
     worker_settings = providers.Factory(
         WorkerSettings,
@@ -181,3 +206,14 @@ class Container(containers.DeclarativeContainer):
         worker_settings,
         preflight=host_preflight,
     )
+
+    # After the pull requests: choosing repositories, tracking, bulk actions, re-applying.
+    selector = providers.Factory(
+        RepositorySelector, providers.Singleton(_github_repository_finder, settings), allowlist
+    )
+    tracking = providers.Factory(PullRequestTracking, store, pull_requests)
+    pull_request_actions = providers.Factory(
+        PullRequestActions, tracking, pull_requests, secrets=secrets
+    )
+    updates = providers.Factory(JobUpdate, store)
+    publishing = providers.Factory(JobPublishing, store)

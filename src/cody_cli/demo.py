@@ -9,6 +9,7 @@ from typing import Any
 
 from cody_adapters.sample_forge import build_demo_forge
 from cody_cli import render
+from cody_cli.demo_pull_requests import show_pull_requests_and_merge
 from cody_cli.options import LogFormat
 from cody_cli.running import closing_line, run_job
 from cody_core.policies.allowlist import Allowlist
@@ -45,6 +46,7 @@ def run_demo(container: Any, concurrency: int) -> None:
         print(f"\nThe change to {repository}:\n")
         sys.stdout.write(patch)
         break
+    show_pull_requests_and_merge(container, job.job_id)
     print(f"\n{closing_line(outcome)}", file=sys.stderr)
     print(f"More: cody job status {job.job_id}; cody job diff {job.job_id}", file=sys.stderr)
     print(path_hint(), file=sys.stderr)

@@ -42,6 +42,11 @@ JOB=$(cody job create --name "rename old_name" --prompt "Rename old_name" \\
 
 
 def create_job(repositories: list[str], fields: dict[str, Any]) -> Job:
+    from cody_cli.repos_commands import selected_names
+
+    selection = fields.pop("selection", None)
+    if selection is not None and selection.given:
+        repositories = [*repositories, *selected_names(selection)]
     return container.jobs().create(repositories, **fields)
 
 

@@ -10,6 +10,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from cody_cli.selection_options import (
+    Exclude,
+    ExistingBranch,
+    IncludeArchived,
+    IncludeForks,
+    OnExistingBranch,
+    Org,
+    Search,
+    Topic,
+    selection,
+)
 from cody_core.errors import InputError
 
 R = TypeVar("R")
@@ -82,7 +93,10 @@ Reviewer = Annotated[
     list[str] | None,
     typer.Option("--reviewer", metavar="USER", help="GitHub user asked to review; repeat."),
 ]
-Branch = Annotated[str, typer.Option(metavar="TEXT", help="Branch name; {jobId} is replaced.")]
+Branch = Annotated[
+    str,
+    typer.Option(metavar="TEXT", help="Branch name; {jobId} and {jobName} (a slug) are filled in."),
+]
 MaxRepos = Annotated[
     int | None,
     typer.Option(
@@ -187,6 +201,13 @@ def job_fields(
     max_turns: MaxTurns = 25,
     max_tokens: MaxTokens = None,
     max_job_tokens: MaxJobTokens = None,
+    on_existing_branch: OnExistingBranch = ExistingBranch.SKIP,
+    org: Org = None,
+    topic: Topic = None,
+    search: Search = None,
+    exclude: Exclude = None,
+    include_forks: IncludeForks = False,
+    include_archived: IncludeArchived = False,
 ) -> tuple[list[str], dict[str, Any]]:
     """The repositories and the Job fields the options of `job create` and `run` describe.
 
@@ -204,8 +225,6 @@ def job_fields(
             line = line.split("#", 1)[0].strip()
             if line:
                 repositories.append(line)
-    if "{jobId}" not in branch:
-        raise InputError("--branch must contain {jobId} so that every job gets its own branch")
     protected = tuple(dict.fromkeys((*DEFAULT_PROTECTED_PATHS, *(protect or ()))))
     return repositories, {
         "name": name,
@@ -227,6 +246,9 @@ def job_fields(
         "max_turns": max_turns,
         "max_tokens": max_tokens,
         "max_job_tokens": max_job_tokens,
+        "on_existing_branch": on_existing_branch.value,
+        # Not a job field: create_job turns it into repositories, through GitHub.
+        "selection": selection(org, topic, search, exclude, include_forks, include_archived),
     }
 
 

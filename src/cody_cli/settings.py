@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     aws_endpoint_url_dynamodb: str | None = None
     batch_job_queue: str | None = None
     batch_job_definition: str | None = None
+    # Spacing of GitHub requests, GitHub's advice for writes; tests on loopback set 0.
+    github_request_interval: float = Field(0.25, ge=0)
+    github_write_interval: float = Field(1.0, ge=0)
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from cody_core.errors import InputError
+from cody_core.policies.branches import fill_branch
 
 
 def format_timestamp(value: datetime) -> str:
@@ -172,9 +173,11 @@ class Job(Record):
     batch_job_id: str | None = None
     # Paths a change may touch although they match protected_paths (--allow-protected).
     allowed_protected_paths: tuple[str, ...] = ()
+    # A branch that exists and that this job did not push: left alone, or replaced.
+    on_existing_branch: Literal["skip", "replace"] = "skip"
 
     def branch_name(self) -> str:
-        return self.branch_template.replace("{jobId}", self.job_id)
+        return fill_branch(self.branch_template, self.job_id, self.name)
 
 
 class TokenUsage(Record):
@@ -213,6 +216,12 @@ class LogEntry(Record):
     message: Annotated[str, _bounded(MAX_MESSAGE_BYTES)]
 
 
+PullRequestState = Literal["open", "draft", "merged", "closed"]
+ChecksState = Literal["success", "failure", "pending", "none"]
+ReviewDecision = Literal["approved", "changes_requested", "review_required", "none"]
+MAX_COMMENTS_KEPT = 100
+
+
 class RepositoryRun(Record):
     job_id: str
     repository_name: str
@@ -241,6 +250,21 @@ class RepositoryRun(Record):
     diff: Annotated[str | None, _bounded(MAX_INLINE_DIFF_BYTES)] = None
     diff_ref: str | None = None
     conversation_ref: str | None = None
+    # The pull request once opened, as the last `cody job prs` (or bulk action) saw it.
+    pushed_sha: str | None = None  # what this job pushed, or was about to push, to `branch`
+    pull_request_number: int | None = None
+    pull_request_state: PullRequestState | None = None
+    checks: ChecksState | None = None
+    review_decision: ReviewDecision | None = None
+    mergeable: bool | None = None  # None also while the host is still working it out
+    # None until used, so that a run that never gets there stores what it always did.
+    pull_request_cache: dict[str, Any] | None = None  # the host's own notes (ETags)
+    comments_posted: Annotated[
+        tuple[str, ...] | None,
+        AfterValidator(lambda kept: kept if kept is None else kept[-MAX_COMMENTS_KEPT:]),
+    ] = None  # digests of the comments Cody posted, so that none is posted twice
+    branch_deleted: bool | None = None
+    publish_requested: bool | None = None  # `cody job publish`: deliver the stored diff
 
     def claimed(self, owner: str, now: datetime, lease_until: datetime) -> RepositoryRun:
         """The run as a successful claim leaves it: what every store's claim writes."""
@@ -267,6 +291,14 @@ def apply_changes(record: R, changes: dict[str, Any]) -> R:
     if KEY_FIELDS & set(changes):
         raise ValueError(f"cannot change the keys {sorted(KEY_FIELDS & set(changes))}")
     return record.evolve(**changes)
+
+
+def pull_request_number(run: RepositoryRun) -> int | None:
+    """The run's pull request number; runs stored before numbers were kept have it in the URL."""
+    if run.pull_request_number is not None:
+        return run.pull_request_number
+    tail = (run.pull_request_url or "").rsplit("pull/", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
 
 
 def runs_by_name(job: Job, runs: Iterable[RepositoryRun]) -> dict[str, RepositoryRun]:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from cody_core.models import Job, JobStatus, RepositoryRun, RunStatus, TokenUsage
+from cody_core.models import (
+    ChecksState,
+    Job,
+    JobStatus,
+    PullRequestState,
+    RepositoryRun,
+    ReviewDecision,
+    RunStatus,
+    TokenUsage,
+)
 from cody_core.policies.references import RepositoryRef
 
 
@@ -126,6 +135,10 @@ class GitWorkspace(Protocol):
 
     def cleanup(self, checkout: Checkout) -> None: ...
 
+    def apply_patch(self, checkout: Checkout, patch: bytes) -> None:
+        """Apply a stored patch to the working tree and index; CodyError `conflict` if it fails."""
+        ...
+
 
 @dataclass(frozen=True)
 class CommandResult:
@@ -237,4 +250,73 @@ class Preflight(Protocol):
         `repository_kinds` gives the kinds among the job's repositories ("github", "local");
         it may read every run, so it is called only when the answer matters.
         """
+        ...
+
+
+MergeMethod = Literal["merge", "squash", "rebase"]
+
+
+@dataclass(frozen=True)
+class PullRequestStatus:
+    """A pull request as its host sees it now."""
+
+    state: PullRequestState
+    checks: ChecksState = "none"
+    review_decision: ReviewDecision = "none"
+    mergeable: bool | None = None
+    head_sha: str | None = None
+    # The host's own notes, kept on the run between refreshes (ETags): opaque to the domain.
+    cache: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PullRequestLifecycle(Protocol):
+    """Reads, merges, closes and comments on pull requests after they are opened."""
+
+    def status(
+        self,
+        repository: RepositoryRef,
+        number: int,
+        cache: Mapping[str, Any],
+        details: bool = True,
+    ) -> PullRequestStatus:
+        """The state now; `details` adds checks, review decision and mergeability."""
+        ...
+
+    def merge(
+        self, repository: RepositoryRef, number: int, method: MergeMethod, head_sha: str | None
+    ) -> str:
+        """Merge it and return the merge commit's sha; CodyError `not-mergeable` when the host
+        refuses, `head-moved` when its head is no longer `head_sha`."""
+        ...
+
+    def close(self, repository: RepositoryRef, number: int) -> None: ...
+
+    def delete_branch(self, repository: RepositoryRef, branch: str) -> None:
+        """Delete the branch; one that is gone already is not an error."""
+        ...
+
+    def has_comment(self, repository: RepositoryRef, number: int, body: str) -> bool: ...
+
+    def comment(self, repository: RepositoryRef, number: int, body: str) -> None: ...
+
+
+class PullRequestForge(PullRequestHost, PullRequestLifecycle, Protocol):
+    """A host that both opens pull requests and looks after them."""
+
+
+@dataclass(frozen=True)
+class FoundRepository:
+    name: str  # owner/name, as GitHub spells it
+    fork: bool = False
+    archived: bool = False
+    topics: tuple[str, ...] = ()
+
+
+class RepositoryFinder(Protocol):
+    """Lists repositories: every one an organisation or user owns, or what a search finds."""
+
+    def owned_by(self, owner: str) -> Iterator[FoundRepository]: ...
+
+    def search(self, query: str) -> Iterator[FoundRepository]:
+        """Every result; InputError when the host would return only part of them."""
         ...

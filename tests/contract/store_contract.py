@@ -78,6 +78,7 @@ def full_job() -> Job:
         reviewers=("ålice", "bob"),
         batch_job_id="arn:aws:batch:us-east-1:1:job/ü",
         allowed_protected_paths=(".github/workflows/ci.yml",),
+        on_existing_branch="replace",
     )
 
 
@@ -113,6 +114,16 @@ def full_run(job_id: str, summary: str = "Sümmary 🚀") -> RepositoryRun:
         diff="--- a/ä\n+++ b/ä\n",
         diff_ref="mem://job/repo/diff",
         conversation_ref="mem://job/repo/conversation",
+        pushed_sha="b" * 40,
+        pull_request_number=7,
+        pull_request_state="draft",
+        checks="pending",
+        review_decision="changes_requested",
+        mergeable=False,
+        pull_request_cache={"pull": {"etag": 'W/"ü1"', "value": {"state": "draft", "n": 1.5}}},
+        comments_posted=("0123456789abcdef",),
+        branch_deleted=True,
+        publish_requested=True,
     )
 
 
@@ -458,6 +469,31 @@ class JobStoreContract:
         assert saved is not None
         assert store.get_run("job-1", run.repository_name) == saved
         assert saved.summary.startswith(wide[::-1][:1000])
+
+    def test_a_pull_requests_refresh_is_stored_on_its_finished_run(self, store: JobStore) -> None:
+        store.create_job(make_job(), make_runs("job-1", ["o/a"]))
+        done = {"status": RunStatus.COMPLETED, "pull_request_url": "https://x/o/a/pull/3"}
+        store.transition_run("job-1", "o/a", [RunStatus.PENDING], done)
+        cache = {"pull": {"etag": 'W/"1"', "value": {"mergeable": None, "head": "c" * 40}}}
+        refreshed = {
+            "pull_request_state": "open",
+            "checks": "success",
+            "review_decision": "approved",
+            "mergeable": True,
+            "pull_request_cache": cache,
+            "comments_posted": ("feedfacefeedface",),
+        }
+
+        stored = store.transition_run("job-1", "o/a", [RunStatus.COMPLETED], refreshed)
+        cleared = store.transition_run(
+            "job-1", "o/a", [RunStatus.COMPLETED], {"mergeable": None, "pull_request_cache": {}}
+        )
+
+        assert stored is not None and stored.pull_request_cache == cache
+        assert {name: getattr(stored, name) for name in refreshed} == refreshed
+        assert cleared is not None and (cleared.mergeable, cleared.pull_request_cache) == (None, {})
+        assert store.get_run("job-1", "o/a") == cleared
+        assert store.transition_run("job-1", "o/a", [RunStatus.IN_PROGRESS], refreshed) is None
 
     # Points where a key-value store could differ from SQLite
 

@@ -31,6 +31,8 @@ class FakeWorkspace:
         self.pushed: list[tuple[str, str, str]] = []  # (repository, branch, sha)
         self.cleaned: list[Path] = []
         self.fail_on: dict[str, Exception] = {}  # step name -> exception to raise once
+        self.patches: list[tuple[str, bytes]] = []
+        self.commits: dict[Path, str] = {}  # each checkout's HEAD after `commit`
         self._ids = itertools.count(1)
 
     def add(self, name: str, files: dict[str, str]) -> None:
@@ -83,16 +85,29 @@ class FakeWorkspace:
     def commit(self, checkout: Checkout, message: str) -> str:
         self._maybe_fail("commit")
         content = repr(sorted(self.trees[checkout.path].items())) + message
-        return hashlib.sha1(content.encode()).hexdigest()
+        self.commits[checkout.path] = hashlib.sha1(content.encode()).hexdigest()
+        return self.commits[checkout.path]
 
     def push(self, checkout: Checkout, branch: str, expected_remote_sha: str | None) -> None:
         self._maybe_fail("push")
         repo = self.repositories[checkout.repository.name]
         if repo.branches.get(branch) != expected_remote_sha:
             raise CodyError("remote branch moved", kind="conflict")
-        sha = hashlib.sha1(repr(sorted(self.trees[checkout.path].items())).encode()).hexdigest()
+        sha = self.commits[checkout.path]  # what `commit` made: HEAD is what is pushed
         repo.branches[branch] = sha
         self.pushed.append((checkout.repository.name, branch, sha))
+
+    def apply_patch(self, checkout: Checkout, patch: bytes) -> None:
+        """Patches here are this fake's own diffs of small files: one hunk, the whole file."""
+        self.patches.append((checkout.repository.name, patch))
+        tree = self.trees[checkout.path]
+        for section in patch.decode().split("diff --git a/")[1:]:
+            path = section.split(" ", 1)[0]
+            hunk = [line for line in section.split("@@")[-1].splitlines()[1:] if line]
+            old = [line[1:] for line in hunk if line[0] in " -"]
+            if old != tree.get(path, "").splitlines():
+                raise CodyError(f"{path} changed since the diff was made", kind="conflict")
+            tree[path] = "".join(line[1:] + "\n" for line in hunk if line[0] in " +")
 
     def cleanup(self, checkout: Checkout) -> None:
         self.trees.pop(checkout.path, None)

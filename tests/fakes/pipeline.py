@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from cody_core.policies.allowlist import Allowlist
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
 from cody_core.services.jobs import JobService
+from cody_core.services.pull_request_actions import PullRequestActions
+from cody_core.services.reapply import JobPublishing, JobUpdate
 from cody_core.services.repository_processor import ProcessorSettings, RepositoryProcessor
+from cody_core.services.tracking import PullRequestTracking
 from fakes.artifacts import FakeArtifactStore
 from fakes.assistant import FakeAssistant
 from fakes.clock import FakeClock
@@ -64,6 +67,7 @@ class Pipeline:
             self.runner,
             self.clock,
             ProcessorSettings(allowlist=self.allowlist, secrets=(SECRET,)),
+            lifecycle=self.pull_requests,
         )
 
     def processor(self, owner: str = "worker-1", lease_seconds: float = 60) -> JobProcessor:
@@ -73,6 +77,22 @@ class Pipeline:
             self.clock,
             WorkerSettings(owner=owner, lease_seconds=lease_seconds, poll_seconds=0.01),
         )
+
+    @property
+    def tracking(self) -> PullRequestTracking:
+        return PullRequestTracking(self.store, self.pull_requests)
+
+    @property
+    def actions(self) -> PullRequestActions:
+        return PullRequestActions(self.tracking, self.pull_requests, secrets=(SECRET,))
+
+    @property
+    def updates(self) -> JobUpdate:
+        return JobUpdate(self.store)
+
+    @property
+    def publishing(self) -> JobPublishing:
+        return JobPublishing(self.store)
 
     def create(self, repositories: list[str], **fields) -> str:
         fields.setdefault("name", "rename old_call")

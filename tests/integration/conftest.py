@@ -43,3 +43,12 @@ def dynamo(env, dynalite, monkeypatch):
     """`env` on DynamoDB: dynalite tables of their own, deleted afterwards; yields the prefix."""
     with dynamodb_tables(dynalite, monkeypatch) as prefix:
         yield prefix
+
+
+@pytest.fixture
+def fleet(env, tmp_path, monkeypatch, openapi):
+    """GitHub repositories on loopback (`fleet_support.Fleet`), for the fleet commands."""
+    from fleet_support import github_fleet
+
+    with github_fleet(tmp_path, monkeypatch, openapi) as repositories:
+        yield repositories

@@ -278,7 +278,8 @@ def test_a_branch_moved_between_our_read_and_our_push_is_a_conflict_and_keeps_th
     github, monkeypatch, moment, branch_existed
 ):
     repository = github.add("app", CHANGED)
-    job_id = create([repository])
+    # A branch someone else pushed earlier is only overwritten when the job says so.
+    job_id = create([repository], *(["--on-existing-branch", "replace"] if branch_existed else []))
     bare, branch = github.bare(repository), f"cody/{job_id}"
     read = push_commit(bare, branch, {"earlier.txt": "earlier\n"}) if branch_existed else None
     theirs = push_theirs_when(monkeypatch, bare, branch, moment)
@@ -306,3 +307,19 @@ def test_an_archived_repository_is_skipped_and_never_cloned(github):
     assert github.git_targets(live)  # the other one was cloned and pushed over the same server
     assert branch_sha(github.bare(archived), f"cody/{job_id}") is None
     assert github.posts(archived) == [] and github.posts(live) == [201]
+
+
+def test_a_branch_someone_else_pushed_is_left_alone_and_the_run_skipped(github):
+    repository, other = github.add("app", CHANGED), github.add("api", CHANGED)
+    job_id = create([repository, other])
+    bare, branch = github.bare(repository), f"cody/{job_id}"
+    theirs = push_commit(bare, branch, {"theirs.txt": "theirs\n"})
+
+    result = cody("job", "run", job_id)
+
+    assert "1 completed, 0 failed, 1 skipped" in result.stdout
+    run = runs_of(job_id)[repository]
+    assert (run["status"], run["error"]["kind"]) == ("skipped", "branch-exists")
+    assert branch_sha(bare, branch) == theirs
+    assert github.posts(repository) == [] and github.posts(other) == [201]
+    assert runs_of(job_id)[other]["pushedSha"] == branch_sha(github.bare(other), branch)

@@ -60,7 +60,7 @@ def test_a_limit_set_at_create_is_the_jobs_own_and_0_means_all(tmp_path, env):
 def test_an_invalid_branch_is_refused_at_create(tmp_path, env, branch):
     result = cody(*create_args(forge(tmp_path, 1)), "--branch", branch, ok=False)
 
-    assert result.exit_code == 2 and "which git refuses" in result.output
+    assert result.exit_code == 2 and "is not a valid git branch name" in result.output
     assert json.loads(cody("job", "list", "--json").stdout) == []
 
 

@@ -18,7 +18,7 @@ from cody_core.errors import CodyError, InputError, NotFoundError, TransientErro
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import PullRequest, PullRequestSpec
 from fakes.pull_requests import FakePullRequestHost
-from github_fake import ROUTES, Canned, GitHubFake, OpenApi, rate_limited
+from github_fake import OPENING_ROUTES, Canned, GitHubFake, OpenApi, rate_limited
 
 TOKEN = "ghp_" + "Fake0Token1" * 3 + "xyz"
 DEMO = RepositoryRef(kind="github", name="octo/demo")  # references are lower-cased
@@ -246,7 +246,7 @@ def test_every_answer_of_the_fake_follows_githubs_openapi_description(host, fake
     statuses = {(e.method, e.route, e.status) for e in fake.exchanges}
 
     assert {s for _, _, s in statuses} >= {200, 201, 401, 403, 404, 422}
-    assert {route for _, route, _ in statuses} == {route for _, route in ROUTES}
+    assert {route for _, route, _ in statuses} == {route for _, route in OPENING_ROUTES}
     assert openapi.undocumented(fake) == []
 
 

@@ -1,4 +1,4 @@
-"""Branch names: the rules of `git check-ref-format --branch`, checked against git itself."""
+"""Branch names: the {jobName} slug, the template, and git's own rules for a ref."""
 
 from __future__ import annotations
 
@@ -8,34 +8,48 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cody_core.policies.branches import branch_name_problem
+from cody_core.errors import InputError
+from cody_core.models import Job
+from cody_core.policies.branches import check_branch, fill_branch, ref_problem, slug
 
 
-def git_accepts(name: str) -> bool:
-    result = subprocess.run(
-        ["git", "check-ref-format", "--branch", name], capture_output=True, cwd="/"
-    )
-    return result.returncode == 0
+def git_accepts(branch: str) -> bool:
+    command = ["git", "check-ref-format", f"refs/heads/{branch}"]
+    return subprocess.run(command, capture_output=True).returncode == 0
+
+
+def test_the_job_name_becomes_a_lower_case_slug():
+    assert slug("Drop assertEquals (v2)!") == "drop-assertequals-v2-"
+    assert slug("a  b\t\nc") == "a-b-c"
+    assert slug("keep.dots_and-dashes") == "keep.dots_and-dashes"
+    assert slug("Ünïcode naïve") == "-n-code-na-ve"
+
+
+def test_the_template_fills_in_the_job_id_and_the_slugged_name():
+    assert fill_branch("fleet/{jobName}-{jobId}", "j-1", "Bump Deps") == "fleet/bump-deps-j-1"
+    job = Job(job_id="j-2", name="Fix CI", prompt="p", created_at="2026-01-01T00:00:00Z")
+    assert job.evolve(branch_template="cody/{jobName}").branch_name() == "cody/fix-ci"
+    assert job.branch_name() == "cody/j-2"  # the default template is unchanged
 
 
 @pytest.mark.parametrize(
-    "name", ["my branch/x", "a..b", "x~1", "x.lock", "-x", "a/", "/a", "a//b", "a.", "HEAD",
-             ".hidden", "a/.b", "a@{1}", "a:b", "a?b", "a*b", "a[b", "a\\b", "a\tb", "a\x7fb"],
+    "branch",
+    ["my branch/x", "a..b", "x~1", "x.lock", "-x", "a/.b", "a@{b", "a/", "/a", "a//b", "a.",
+     "HEAD", "x?", "x*", "x[", "a\\b", "a:b", "a^b", "", "x/y.lock/z", "tab\there"],
 )  # fmt: skip
-def test_names_git_refuses_are_refused_with_a_reason(name):
-    assert not git_accepts(name)
-    assert branch_name_problem(name)
+def test_names_git_refuses_are_refused_with_the_reason(branch):
+    assert ref_problem(branch) is not None
+    with pytest.raises(InputError, match="not a valid git branch name"):
+        check_branch(branch, branch)
 
 
-@pytest.mark.parametrize("name", ["cody/1234", "feature/a.b", "a-b_c", "é/ü", "a.lock.b", "a#b"])
-def test_names_git_accepts_are_accepted(name):
-    assert git_accepts(name)
-    assert branch_name_problem(name) is None
+@pytest.mark.parametrize("branch", ["cody/abc", "fleet/drop-x.v2", "a/b/c", "é", "x-lock"])
+def test_names_git_accepts_are_accepted(branch):
+    assert ref_problem(branch) is None and git_accepts(branch)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.text(alphabet="ab./-~^:@{}*?[\\ .lock", min_size=1, max_size=12))
-def test_the_policy_agrees_with_git(name):
-    if name == "@" or name.startswith("@{-"):  # --branch expands these against a repository
-        return
-    assert (branch_name_problem(name) is None) == git_accepts(name), name
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab/.-@{}~^:?*[\\ \x01lock"), max_size=12))
+def test_the_rules_agree_with_git_check_ref_format(branch):
+    expected = git_accepts(branch) and not branch.startswith("-") and branch not in ("HEAD", "@")
+    assert (ref_problem(branch) is None) == expected, branch

@@ -142,7 +142,9 @@ def test_a_pull_request_left_by_an_earlier_attempt_is_updated_not_duplicated():
     names = p.repos(1)
     job_id = p.create(names)
     branch = f"cody/{job_id}"
-    # An earlier attempt pushed and opened the pull request, then died before recording it.
+    # An earlier attempt recorded the sha it was about to push, pushed it and opened the pull
+    # request, then died before recording either.
+    p.store.transition_run(job_id, names[0], [RunStatus.PENDING], {"pushed_sha": "e" * 40})
     p.workspace.repositories[names[0]].branches[branch] = "e" * 40
     earlier = PullRequestSpec(head=branch, base="main", title="old", body="old")
     p.pull_requests.create(parse_reference(names[0]), earlier)

@@ -60,7 +60,9 @@ class JobService:
             raise InputError("the command assistant needs a command: pass --command CMD")
         refs = parse_references(repositories)
         if not refs:
-            raise InputError("no repositories given: pass --repo REF or --repos-file FILE")
+            raise InputError(
+                "no repositories given: pass --repo REF, --repos-file FILE, --org or --search"
+            )
         refused = [ref for ref in refs if not self._allowlist.allows(ref)]
         if refused:
             shown = ", ".join(map(str, refused[:3])) + (" …" if len(refused) > 3 else "")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from cody_core.errors import InputError
 from cody_core.models import Job, RepositoryRun
-from cody_core.policies.branches import branch_name_problem
+from cody_core.policies.branches import check_branch
 from cody_core.policies.references import parse_reference
 from cody_core.ports import Preflight
 
@@ -22,13 +21,7 @@ class NoPreflight:
 
 def check_job(job: Job, repository_kinds: Callable[[], frozenset[str]], host: Preflight) -> None:
     """The job's own settings, then what this machine must provide for them."""
-    branch = job.branch_name()
-    problem = branch_name_problem(branch)
-    if problem is not None:
-        raise InputError(
-            f"--branch {job.branch_template!r} gives the branch {branch!r}, which git refuses: "
-            f"{problem}"
-        )
+    check_branch(job.branch_name(), job.branch_template)
     host.check(job, repository_kinds)
 
 

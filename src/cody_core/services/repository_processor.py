@@ -32,7 +32,7 @@ from cody_core.policies import pull_request_text
 from cody_core.policies.allowlist import Allowlist
 from cody_core.policies.classification import classify
 from cody_core.policies.guardrails import DiffLimits, check_diff
-from cody_core.policies.references import parse_reference
+from cody_core.policies.references import RepositoryRef, parse_reference
 from cody_core.policies.secrets import redact
 from cody_core.policies.wording import counted
 from cody_core.ports import (
@@ -47,8 +47,10 @@ from cody_core.ports import (
     GitWorkspace,
     JobStore,
     PullRequestHost,
+    PullRequestLifecycle,
     PullRequestSpec,
 )
+from cody_core.services import earlier_pass
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class RepositoryProcessor:
         runner: CommandRunner,
         clock: Clock,
         settings: ProcessorSettings,
+        lifecycle: PullRequestLifecycle | None = None,
     ):
         self.store = store
         self.artifacts = artifacts
@@ -82,6 +85,9 @@ class RepositoryProcessor:
         self.runner = runner
         self.clock = clock
         self.settings = settings
+        # Pull requests of earlier passes (`cody job update`): left alone once merged or
+        # closed, closed when no longer needed. Without it, every pass is a first one.
+        self.lifecycle = lifecycle
 
     def process(
         self,
@@ -139,13 +145,21 @@ class _Attempt:
         p, job, should_stop = self.p, self.job, self.should_stop
         ref = parse_reference(self.current.repository_name)
         p.settings.allowlist.check(ref)
-        p.assistant.admit(job)
-        if job.create_pull_requests:
+        publishing = self.current.publish_requested
+        if not publishing:
+            p.assistant.admit(job)
+        if job.create_pull_requests or publishing:
             p.pull_requests.check_repository(ref)
+        taken_over = earlier_pass.taken_over(p.lifecycle, self.current, ref)
+        if taken_over is not None:
+            return self.finish(**taken_over)
         checkout = p.workspace.clone(ref)
         try:
             self.save(log_message=f"cloned {checkout.default_branch} at {checkout.head_sha[:12]}")
-            branch = job.branch_name()
+            # A pull request, once opened, stays on its branch whatever the job's template says.
+            branch = self.current.branch or job.branch_name()
+            if publishing:
+                return self.publish(checkout, branch)
             verify = (lambda: self.run_verify(checkout)) if job.verify_command else None
             result = p.assistant.change(AssistantRequest(job, checkout, should_stop, verify))
             changes: dict[str, Any] = {
@@ -167,12 +181,35 @@ class _Attempt:
                 raise StoppedError("stopped before the change was checked and pushed")
             diff = p.workspace.diff(checkout)
             if diff.empty:
-                return self.finish(were_changes_necessary=False, changed_files=())
+                closed = self.close_unneeded(ref, checkout, branch)
+                return self.finish(were_changes_necessary=False, changed_files=(), **closed)
             return self.deliver(checkout, branch, diff)
         finally:
             p.workspace.cleanup(checkout)
 
-    def deliver(self, checkout: Checkout, branch: str, diff: Diff) -> RepositoryRun:
+    def publish(self, checkout: Checkout, branch: str) -> RepositoryRun:
+        """`cody job publish`: the preview's stored diff, applied to the default branch now."""
+        patch = earlier_pass.stored_patch(self.p.artifacts, self.current)
+        self.p.workspace.apply_patch(checkout, patch)
+        diff = self.p.workspace.diff(checkout)
+        if diff.empty:
+            return self.finish(were_changes_necessary=False, publish_requested=None)
+        return self.deliver(checkout, branch, diff, publishing=True)
+
+    def close_unneeded(self, ref: RepositoryRef, checkout: Checkout, branch: str) -> dict[str, Any]:
+        if self.p.lifecycle is None or self.current.pull_request_url is None:
+            return {}
+        remote_sha = self.p.workspace.remote_branch_sha(checkout, branch)
+        ours = earlier_pass.ours(self.current, remote_sha)
+        return earlier_pass.close_unneeded(
+            self.p.lifecycle, self.job, self.current, ref, branch, ours
+        )
+
+    def deliver(
+        self, checkout: Checkout, branch: str, diff: Diff, publishing: bool = False
+    ) -> RepositoryRun:
+        """Check, record, commit, push and propose the change; `publishing` keeps what the
+        preview's verify command found instead of running it again."""
         p, job = self.p, self.job
         violations = check_diff(diff, DiffLimits.for_job(job), p.settings.secrets)
         if violations:
@@ -188,7 +225,10 @@ class _Attempt:
             diff_ref=self.artifact("diff", patch),
         )
         draft = job.draft
-        if job.verify_command:
+        if publishing:  # what the preview's verify command found stands
+            preview = self.current.verification
+            draft = draft or (preview is not None and preview.status == "failed")
+        elif job.verify_command:
             verification = self.verify(checkout)
             if verification.status == "failed":
                 if job.require_verify_pass:
@@ -197,15 +237,17 @@ class _Attempt:
                         kind="verify-failed",
                     )
                 draft = True
-        if not job.create_pull_requests:
+        if not job.create_pull_requests and not publishing:
             return self.finish()
         title = pull_request_text.title(job, self.current, diff)
         remote_sha = p.workspace.remote_branch_sha(checkout, branch)
+        pushing = earlier_pass.existing_branch(job, self.current, branch, remote_sha)
         sha = p.workspace.commit(checkout, title)
         if self.should_stop():
             raise StoppedError("stopped before the push")
-        # Fails with LeaseLostError when another worker took the run over while this one stalled.
-        self.save(log_message=f"pushing {branch}")
+        # Fails with LeaseLostError when another worker took the run over while this one
+        # stalled. The sha is recorded first: a branch at it is this job's, even after a crash.
+        self.save(log_message=pushing, pushed_sha=sha)
         p.workspace.push(checkout, branch, remote_sha)
         self.save(log_message=f"pushed {branch} at {sha[:12]}", branch=branch, commit_sha=sha)
         spec = PullRequestSpec(
@@ -220,9 +262,16 @@ class _Attempt:
         existing = p.pull_requests.find_open(checkout.repository, branch)
         if existing is None:
             pull_request = p.pull_requests.create(checkout.repository, spec)
-        else:
+            state = "draft" if draft else "open"
+        else:  # updated in place: whether it is a draft is unchanged (REST cannot change it)
             pull_request = p.pull_requests.update(checkout.repository, existing, spec)
-        return self.finish(pull_request_url=pull_request.url)
+            state = self.current.pull_request_state or "open"
+        return self.finish(
+            pull_request_url=pull_request.url,
+            pull_request_number=pull_request.number,
+            pull_request_state=state,
+            publish_requested=None,
+        )
 
     def run_verify(self, checkout: Checkout) -> CommandResult:
         command = self.job.verify_command or ""
