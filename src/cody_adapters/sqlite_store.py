@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +21,9 @@ from cody_core.models import (
     apply_changes,
     format_timestamp,
     runs_by_name,
+    with_write_stamps,
 )
+from cody_core.ports import Clock
 
 R = TypeVar("R", bound=Record)
 
@@ -33,33 +35,63 @@ CREATE TABLE IF NOT EXISTS jobs (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created_at ON jobs (created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
 CREATE TABLE IF NOT EXISTS runs (
     job_id TEXT NOT NULL,
     repository_name TEXT NOT NULL,
     status TEXT NOT NULL,
     lease_owner TEXT,
     lease_expires_at TEXT,
-    version INTEGER NOT NULL,
+    version INTEGER,
     doc TEXT NOT NULL,
     PRIMARY KEY (job_id, repository_name)
 );
 """
-# Both statements take their values in the order `_run_row` gives them.
+
+
+def _known(model: type[Record]) -> str:
+    """json_remove's paths for every attribute the model stores."""
+    aliases = (field.alias or name for name, field in model.model_fields.items())
+    return ", ".join(f"'$.{alias}'" for alias in (*aliases, *model.model_computed_fields))
+
+
+# The stored document is the model's, merged into what the row held: attributes that other
+# writers (the existing API, through the same documents on DynamoDB) keep survive, as they
+# do on DynamoDB, whose writes are updates. Both statements take `_run_row`'s values in order.
 _INSERT_RUN = (
     "INSERT INTO runs (status, lease_owner, lease_expires_at, version, doc, job_id,"
     " repository_name) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _UPDATE_RUN = (
-    "UPDATE runs SET status = ?, lease_owner = ?, lease_expires_at = ?, version = ?, doc = ?"
+    "UPDATE runs SET status = ?, lease_owner = ?, lease_expires_at = ?, version = ?,"
+    f" doc = json_patch(json_remove(doc, {_known(RepositoryRun)}), ?)"
     " WHERE job_id = ? AND repository_name = ?"
+)
+_UPDATE_JOB = (
+    f"UPDATE jobs SET status = ?, doc = json_patch(json_remove(doc, {_known(Job)}), ?)"
+    " WHERE job_id = ?"
 )
 
 
-class SqliteJobStore:
-    """Safe to share between threads (a connection each) and between processes (WAL, locks)."""
+class _SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
-    def __init__(self, path: Path, *, page_size: int = 500, busy_timeout: float = 30.0) -> None:
+
+class SqliteJobStore:
+    """Safe to share between threads (a connection each) and between processes (WAL, locks);
+    every write stamps `updatedAt` with the clock's time."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        page_size: int = 500,
+        busy_timeout: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
         self._path = path
+        self._clock = clock or _SystemClock()
         self._page_size = page_size
         self._busy_timeout = busy_timeout
         self._local = threading.local()
@@ -76,11 +108,12 @@ class SqliteJobStore:
             self._connections.clear()
 
     def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
-        runs = runs_by_name(job, runs).values()
+        now = self._clock.now()
+        runs = (with_write_stamps(run, now) for run in runs_by_name(job, runs).values())
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone():
                 raise InputError(f"job {job.job_id} already exists")
-            document = job.to_document()
+            document = with_write_stamps(job, now).to_document()
             db.execute(
                 "INSERT INTO jobs (job_id, status, created_at, doc) VALUES (?, ?, ?, ?)",
                 (job.job_id, document["status"], document["createdAt"], _dumps(document)),
@@ -89,11 +122,16 @@ class SqliteJobStore:
 
     def get_job(self, job_id: str) -> Job | None:
         row = self._read("SELECT doc FROM jobs WHERE job_id = ?", job_id).fetchone()
-        return None if row is None else _load(Job, row[0])
+        return None if row is None else self._job(row[0])
 
-    def list_jobs(self) -> Iterator[Job]:
-        rows = self._read("SELECT doc FROM jobs ORDER BY created_at DESC, job_id DESC").fetchall()
-        return (_load(Job, doc) for (doc,) in rows)
+    def list_jobs(self, status: JobStatus | None = None) -> Iterator[Job]:
+        order = "ORDER BY created_at DESC, job_id DESC"
+        if status is None:
+            rows = self._read(f"SELECT doc FROM jobs {order}").fetchall()
+        else:
+            query = f"SELECT doc FROM jobs WHERE status = ? {order}"
+            rows = self._read(query, str(status)).fetchall()
+        return (self._job(doc) for (doc,) in rows)
 
     def transition_job(
         self, job_id: str, allowed: Sequence[JobStatus], changes: dict[str, Any]
@@ -105,11 +143,9 @@ class SqliteJobStore:
             ).fetchone()
             if row is None:
                 return None
+            changes = {**changes, "updated_at": self._clock.now()}
             document = apply_changes(_load(Job, row[0]), changes).to_document()
-            db.execute(
-                "UPDATE jobs SET status = ?, doc = ? WHERE job_id = ?",
-                (document["status"], _dumps(document), job_id),
-            )
+            db.execute(_UPDATE_JOB, (document["status"], _dumps(document), job_id))
         return Job.model_validate(document)
 
     def iter_runs(self, job_id: str) -> Iterator[RepositoryRun]:
@@ -137,7 +173,7 @@ class SqliteJobStore:
         self, job_id: str, repository_name: str, owner: str, now: datetime, lease_until: datetime
     ) -> RepositoryRun | None:
         def claim(run: RepositoryRun) -> RepositoryRun:
-            return run.claimed(owner, now, lease_until)
+            return run.claimed(owner, now, lease_until).evolve(updated_at=self._clock.now())
 
         return self._update_run(
             job_id,
@@ -155,14 +191,17 @@ class SqliteJobStore:
             repository_name,
             "status = ? AND lease_owner = ?",
             (RunStatus.IN_PROGRESS.value, owner),
-            lambda run: apply_changes(run, {"lease_expires_at": lease_until}),
+            lambda run: apply_changes(
+                run, {"lease_expires_at": lease_until, "updated_at": self._clock.now()}
+            ),
         )
         return renewed is not None
 
     def save_run(self, run: RepositoryRun) -> RepositoryRun | None:
-        row = _run_row(run.model_copy(update={"version": run.version + 1}))
-        cursor = self._connection().execute(
-            f"{_UPDATE_RUN} AND lease_owner IS ? AND version = ?",
+        stamps = {"version": run.version + 1, "updated_at": self._clock.now()}
+        row = _run_row(run.model_copy(update=stamps))
+        cursor = self._connection().execute(  # a row another writer left has no version: 0
+            f"{_UPDATE_RUN} AND lease_owner IS ? AND IFNULL(version, 0) = ?",
             (*row, run.lease_owner, run.version),
         )
         return _load(RepositoryRun, row[4]) if cursor.rowcount == 1 else None
@@ -179,7 +218,9 @@ class SqliteJobStore:
             repository_name,
             f"status IN ({_marks(allowed)})",
             tuple(map(str, allowed)),
-            lambda run: apply_changes(run, {**changes, "version": run.version + 1}),
+            lambda run: apply_changes(
+                run, {**changes, "version": run.version + 1, "updated_at": self._clock.now()}
+            ),
         )
 
     def _update_run(
@@ -200,6 +241,21 @@ class SqliteJobStore:
             new_row = _run_row(change(_load(RepositoryRun, row[0])))
             db.execute(_UPDATE_RUN, new_row)
         return _load(RepositoryRun, new_row[4])
+
+    def _job(self, stored: str) -> Job:
+        """The job of a row; one the existing API wrote gets its repositoryCount counted."""
+        document = json.loads(stored)
+        if "repositoryCount" not in document:
+            job_id = document.get("jobId", "")
+            (count,) = self._read("SELECT COUNT(*) FROM runs WHERE job_id = ?", job_id).fetchone()
+            document["repositoryCount"] = count
+            with self._transaction() as db:  # a fix of what was left out: updatedAt stays
+                db.execute(
+                    "UPDATE jobs SET doc = json_set(doc, '$.repositoryCount', ?)"
+                    " WHERE job_id = ? AND json_type(doc, '$.repositoryCount') IS NULL",
+                    (count, job_id),
+                )
+        return Job.model_validate(document)
 
     def _read(self, query: str, *parameters: Any) -> sqlite3.Cursor:
         return self._connection().execute(query, parameters)

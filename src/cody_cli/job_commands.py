@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cody_cli import render
+from cody_cli.batch_job import job_of_this_container
 from cody_cli.errors import EXIT_INTERRUPTED, EXIT_UNFINISHED, cli_errors
 from cody_cli.options import (
     Concurrency,
@@ -21,9 +23,10 @@ from cody_cli.options import (
 )
 from cody_cli.progress import progress_for
 from cody_cli.root import container
+from cody_core.errors import InputError
 
 if TYPE_CHECKING:
-    from cody_core.models import Job
+    from cody_core.models import Job, JobStatus
 
 app = typer.Typer(help="Create, run and inspect jobs.", no_args_is_help=True)
 
@@ -85,7 +88,13 @@ def _stop_on_signals(stop):
 @app.command("run")
 @cli_errors
 def run_command(
-    job_id: JobId,
+    job_id: Annotated[
+        str | None,
+        typer.Argument(
+            help="The job id; without it, the jobId parameter of this AWS Batch job "
+            "(AWS_BATCH_JOB_ID), else the jobId environment variable."
+        ),
+    ] = None,
     max_repos: Annotated[
         int | None,
         typer.Argument(help="Process at most this many repositories (default 5; 0 = all)."),
@@ -94,6 +103,9 @@ def run_command(
     log_format: LogFormatOption = LogFormat.auto,
 ) -> None:
     """Process a job (the AWS Batch container's command); exit 0 once the job is finished."""
+    if job_id is None:  # started as the existing job definition starts its container
+        job_id, given = job_of_this_container(container.batch_client, os.environ)
+        max_repos = max_repos if given is None else given
     job = run_job(job_id, max_repos or None, concurrency, log_format)
     print(
         f"{job.job_id} {job.status}: {job.completed_count} completed, "
@@ -136,13 +148,30 @@ def status(job_id: JobId, json: Json = False) -> None:
 
 @app.command("list")
 @cli_errors
-def list_jobs(json: Json = False) -> None:
+def list_jobs(
+    json: Json = False,
+    status: Annotated[
+        str | None, typer.Option(help="Only jobs in this status (pending, in-progress, ...).")
+    ] = None,
+) -> None:
     """List jobs, newest first."""
-    jobs = container.jobs().list()
+    jobs = container.jobs().list(_status(status))
     if json:
         render.print_json([job.to_document() for job in jobs])
     else:
         render.jobs_table(jobs)
+
+
+def _status(text: str | None) -> JobStatus | None:
+    from cody_core.models import JobStatus
+
+    if text is None:
+        return None
+    try:
+        return JobStatus(text)
+    except ValueError:
+        shown = ", ".join(status.value for status in JobStatus)
+        raise InputError(f"no job status {text!r}: --status takes one of {shown}") from None
 
 
 @app.command()
