@@ -193,8 +193,8 @@ class DynamoDbJobStore:
 
     def save_run(self, run: RepositoryRun) -> RepositoryRun | None:
         # An update, not a put: attributes that other writers keep on the item survive.
-        update = {"version": run.version + 1, "updated_at": self._clock.now()}
-        document = run.model_copy(update=update).to_document()
+        stamps = {"version": run.version + 1, "updated_at": self._clock.now()}
+        document = run.model_copy(update=stamps).to_document()
         e = Expression()
         owner = e.name("leaseOwner")
         same_owner = (
@@ -241,7 +241,7 @@ class DynamoDbJobStore:
         e = Expression()
         arguments = e.arguments(KeyConditionExpression=f"{e.name('jobId')} = {e.value(job_id)}")
         pages = self._db.pages("query", TableName=self._runs, Select="COUNT", **arguments)
-        count = sum(pages, 0)
+        count = int(sum(pages, 0))
         e = Expression()
         condition = (
             f"attribute_exists({e.name('jobId')}) AND attribute_not_exists("

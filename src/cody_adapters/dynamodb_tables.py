@@ -112,11 +112,12 @@ class TableSetup:
 
     def _describe(self, name: str) -> dict[str, Any] | None:
         try:
-            return self._client.describe_table(TableName=name)["Table"]
+            table: dict[str, Any] = self._client.describe_table(TableName=name)["Table"]
         except ClientError as error:
             if error_code(error) == "ResourceNotFoundException":
                 return None
             raise
+        return table
 
     def _create(self, spec: TableSpec) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -89,13 +90,13 @@ def _artifact_store(settings: Settings):
     return S3ArtifactStore(s3_client(settings.aws_region), bucket, prefix)
 
 
-def _batch_client(settings: Settings):
+def _batch_client(settings: Settings) -> Any:
     from cody_adapters.aws_batch import batch_client
 
     return batch_client(settings.aws_region)
 
 
-def _batch_submitter(settings: Settings, client):
+def _batch_submitter(settings: Settings, client: Any) -> Any:
     from cody_adapters.aws_batch import BatchSubmitter
 
     # The submitter says which settings are missing.

@@ -21,7 +21,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from cody_core.bounds import bounded_list, clip, fit_diff
+from cody_core.bounds import bounded_list, fit_diff
+from cody_core.bounds import clip as clip  # where it lived before: the services import it here
 from cody_core.errors import InputError
 from cody_core.item_size import item_size, text_size
 from cody_core.policies.conversation import bound_messages

@@ -158,9 +158,9 @@ class _Attempt:
             }
             self.verified = result.verification
             if result.conversation is not None:
-                ref = self.artifact("conversation", result.conversation)
-                changes["conversation_ref"] = ref
-                changes["claude_conversation"] = self.inline_conversation(result, ref)
+                stored = self.artifact("conversation", result.conversation)
+                changes["conversation_ref"] = stored
+                changes["claude_conversation"] = self.inline_conversation(result, stored)
             output = f"assistant finished ({result.stop_reason})"
             if result.output_tail:  # its end says how the command ended: that part must fit
                 room = MAX_MESSAGE_BYTES - len(output.encode()) - 2
@@ -258,7 +258,9 @@ class _Attempt:
         """The session in the existing API's shape, kept on the run where the dashboard reads it."""
         now_ms = int(self.p.clock.now().timestamp() * 1000)
         messages = api_messages(result.conversation or [], now_ms, self.p.redact)
-        return ClaudeConversation(thread_id=ref, messages=messages, token_usage=result.token_usage)
+        return ClaudeConversation.model_validate(
+            {"thread_id": ref, "messages": messages, "token_usage": result.token_usage}
+        )
 
     def save(self, log_message: str | None = None, level: str = "info", **changes: Any) -> None:
         run = self.current.evolve(**changes)
