@@ -19,8 +19,8 @@ from cody_core.models import (
     RepositoryRun,
     RunStatus,
     apply_changes,
+    checked_runs,
     format_timestamp,
-    runs_by_name,
     with_write_stamps,
 )
 from cody_core.ports import Clock
@@ -109,7 +109,8 @@ class SqliteJobStore:
 
     def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
         now = self._clock.now()
-        runs = (with_write_stamps(run, now) for run in runs_by_name(job, runs).values())
+        # Checked as they are written: a run that fails the check rolls the transaction back.
+        runs = (with_write_stamps(run, now) for run in checked_runs(job, runs))
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone():
                 raise InputError(f"job {job.job_id} already exists")
@@ -290,6 +291,9 @@ class SqliteJobStore:
             # WAL with NORMAL survives a crash of the process; only a power loss can undo the
             # last commits, and leases make that safe to redo.
             connection.execute("PRAGMA synchronous = NORMAL")
+            # The OS caches the file: a thread's connection keeps only a small cache of its own,
+            # not the default 2 MB that every worker thread would fill with the same pages.
+            connection.execute("PRAGMA cache_size = -512")
             self._local.connection = connection
             with self._connections_lock:
                 self._connections.append(connection)

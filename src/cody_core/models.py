@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self, TypeVar
@@ -337,11 +337,17 @@ def with_write_stamps(record: R, now: datetime) -> R:
 
 def runs_by_name(job: Job, runs: Iterable[RepositoryRun]) -> dict[str, RepositoryRun]:
     """The runs of a new job by repository name: what every store checks before creating it."""
-    by_name: dict[str, RepositoryRun] = {}
+    return {run.repository_name: run for run in checked_runs(job, runs)}
+
+
+def checked_runs(job: Job, runs: Iterable[RepositoryRun]) -> Iterator[RepositoryRun]:
+    """The runs as `runs_by_name` checks them, one at a time: only their names are held, for a
+    store that can undo what it wrote when a later run fails the check (a transaction)."""
+    names: set[str] = set()
     for run in runs:
         if run.job_id != job.job_id:
             raise ValueError(f"run {run.repository_name} belongs to job {run.job_id}")
-        if run.repository_name in by_name:
+        if run.repository_name in names:
             raise InputError(f"repository {run.repository_name} is listed twice")
-        by_name[run.repository_name] = run
-    return by_name
+        names.add(run.repository_name)
+        yield run
