@@ -32,7 +32,7 @@ def _size(value: dict[str, Any]) -> int:
     if kind == "S":
         return len(content.encode())
     if kind == "N":
-        digits = Decimal(content).normalize().as_tuple().digits
+        digits = "".join(map(str, Decimal(content).as_tuple().digits)).strip("0") or "0"
         return 1 + (len(digits) + 1) // 2 + 1 + content.startswith("-")
     if kind in ("BOOL", "NULL"):
         return 1

@@ -39,5 +39,10 @@ def _number_size(value: int | float | Decimal) -> int:
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
         return 22  # refused by DynamoDB anyway; never smaller than a stored number
-    digits = len(number.normalize().as_tuple().digits)
-    return 2 + (digits + 1) // 2 + (1 if number < 0 else 0)
+    return 2 + (significant_digits(number) + 1) // 2 + (1 if number < 0 else 0)
+
+
+def significant_digits(number: Decimal) -> int:
+    """Digits without the leading and trailing zeros (normalize() would round to 28 first)."""
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    return max(1, len(digits))

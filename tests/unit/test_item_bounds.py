@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cody_core.bounds import diff_is_cut
+from cody_core.item_size import value_size
 from cody_core.models import (
     MAX_JOB_ITEM_BYTES,
     MAX_REPOSITORIES_BYTES,
@@ -186,3 +187,11 @@ def test_a_small_diff_is_kept_whole(size: int) -> None:
     diff = "x" * size
 
     assert RepositoryRun(job_id="j", repository_name="o/r", diff=diff).diff == diff
+
+
+@pytest.mark.parametrize(
+    ("number", "size"),
+    [(0, 3), (7, 3), (12, 3), (-12, 4), (10**40, 3), (10**37 + 1, 21), (1.5, 3), (0.1 + 0.2, 11)],
+)
+def test_numbers_count_a_byte_per_two_significant_digits_and_two_more(number, size) -> None:
+    assert value_size(number) == size

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from cody_core.item_size import text_size, value_size
+from cody_core.item_size import significant_digits, text_size, value_size
 
 Message = dict[str, Any]
 MAX_NUMBER_DIGITS = 38  # DynamoDB's precision; a longer number is kept as text
 LEFT_OUT = "[{count} messages left out here to fit the store: `cody job conversation` shows all]"
+_CLIPPED = " […]"
 
 
 def api_messages(
@@ -95,8 +96,8 @@ def _clip(text: str, max_bytes: int) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
     if text_size(text) <= max_bytes:
         return text
-    cut = text.encode()[: max(0, max_bytes - 4)].decode("utf-8", "ignore")
-    return cut + " […]"
+    cut = text.encode()[: max(0, max_bytes - text_size(_CLIPPED))].decode("utf-8", "ignore")
+    return cut + _CLIPPED
 
 
 def _has_surrogates(text: str) -> bool:
@@ -114,8 +115,7 @@ def _storable_number(value: int | float) -> bool:
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if number == 0:
         return True
-    digits = len(number.normalize().as_tuple().digits)
-    return digits <= MAX_NUMBER_DIGITS and -130 <= number.adjusted() <= 125
+    return significant_digits(number) <= MAX_NUMBER_DIGITS and -130 <= number.adjusted() <= 125
 
 
 def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
