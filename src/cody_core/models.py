@@ -72,7 +72,7 @@ MAX_PATHS_BYTES = 64_000
 MAX_LOG_ENTRIES = 50
 MAX_RUN_ITEM_BYTES = 350_000  # the inline diff takes whatever the rest of the run leaves
 MAX_JOB_ITEM_BYTES = 200_000
-MAX_REPOSITORIES_BYTES = 64_000  # the job's `repositories` list; repositoryCount stays exact
+MAX_REPOSITORIES_BYTES = 32_000  # the job's `repositories` list; repositoryCount stays exact
 MAX_CONVERSATION_BYTES = 64_000
 MAX_CONVERSATION_TEXT_BYTES = 1_000  # each string of a message's content
 
