@@ -23,6 +23,7 @@ from cody_adapters.dynamodb_items import (
     to_item,
 )
 from cody_adapters.dynamodb_tables import JOBS_INDEX, TableSetup, TablesReport, table_specs
+from cody_adapters.system_clock import SystemClock
 from cody_core.errors import CodyError, InputError, TransientError
 from cody_core.models import (
     Job,
@@ -48,11 +49,6 @@ def dynamodb_client(endpoint_url: str | None, region: str | None) -> Any:
     return aws_client("dynamodb", region, endpoint_url, connect_timeout=5, read_timeout=30)
 
 
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class DynamoDbJobStore:
     """Tables `<prefix>-jobs` (jobId) and `<prefix>-repositories` (jobId, repositoryName), or
     the names given; every write stamps `updatedAt` with the clock's time."""
@@ -74,7 +70,7 @@ class DynamoDbJobStore:
         self._db = TableCalls(client, self._jobs, self._runs, sleep)
         self._sleep = sleep
         self._page_size = page_size
-        self._clock = clock or _SystemClock()
+        self._clock = clock or SystemClock()
 
     @property
     def tables(self) -> tuple[str, str]:
@@ -139,7 +135,7 @@ class DynamoDbJobStore:
         item = self._db.update(
             self._jobs, {"jobId": job_id}, e, update, e.one_of("status", allowed)
         )
-        return None if item is None else Job.model_validate(from_item(item))
+        return None if item is None else self._job(item)
 
     def iter_runs(self, job_id: str) -> Iterator[RepositoryRun]:
         if not job_id:

@@ -7,10 +7,11 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cody_adapters.system_clock import SystemClock
 from cody_core.errors import InputError, TransientError
 from cody_core.models import (
     Job,
@@ -73,11 +74,6 @@ _UPDATE_JOB = (
 )
 
 
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class SqliteJobStore:
     """Safe to share between threads (a connection each) and between processes (WAL, locks);
     every write stamps `updatedAt` with the clock's time."""
@@ -91,7 +87,7 @@ class SqliteJobStore:
         clock: Clock | None = None,
     ) -> None:
         self._path = path
-        self._clock = clock or _SystemClock()
+        self._clock = clock or SystemClock()
         self._page_size = page_size
         self._busy_timeout = busy_timeout
         self._local = threading.local()
@@ -145,7 +141,8 @@ class SqliteJobStore:
             if row is None:
                 return None
             changes = {**changes, "updated_at": self._clock.now()}
-            document = apply_changes(_load(Job, row[0]), changes).to_document()
+            stored = _counted(db, json.loads(row[0]))
+            document = apply_changes(Job.model_validate(stored), changes).to_document()
             db.execute(_UPDATE_JOB, (document["status"], _dumps(document), job_id))
         return Job.model_validate(document)
 
@@ -247,15 +244,8 @@ class SqliteJobStore:
         """The job of a row; one the existing API wrote gets its repositoryCount counted."""
         document = json.loads(stored)
         if "repositoryCount" not in document:
-            job_id = document.get("jobId", "")
-            (count,) = self._read("SELECT COUNT(*) FROM runs WHERE job_id = ?", job_id).fetchone()
-            document["repositoryCount"] = count
-            with self._transaction() as db:  # a fix of what was left out: updatedAt stays
-                db.execute(
-                    "UPDATE jobs SET doc = json_set(doc, '$.repositoryCount', ?)"
-                    " WHERE job_id = ? AND json_type(doc, '$.repositoryCount') IS NULL",
-                    (count, job_id),
-                )
+            with self._transaction() as db:
+                document = _counted(db, document)
         return Job.model_validate(document)
 
     def _read(self, query: str, *parameters: Any) -> sqlite3.Cursor:
@@ -298,6 +288,21 @@ class SqliteJobStore:
             with self._connections_lock:
                 self._connections.append(connection)
         return connection
+
+
+def _counted(db: sqlite3.Connection, document: dict[str, Any]) -> dict[str, Any]:
+    """A job document with its repositoryCount, counted from its runs and stored if it had none
+    (the existing API writes none); a fix of what was left out, so updatedAt stays."""
+    if "repositoryCount" in document:
+        return document
+    job_id = document.get("jobId", "")
+    (count,) = db.execute("SELECT COUNT(*) FROM runs WHERE job_id = ?", (job_id,)).fetchone()
+    db.execute(
+        "UPDATE jobs SET doc = json_set(doc, '$.repositoryCount', ?)"
+        " WHERE job_id = ? AND json_type(doc, '$.repositoryCount') IS NULL",
+        (count, job_id),
+    )
+    return {**document, "repositoryCount": count}
 
 
 def _run_row(run: RepositoryRun) -> tuple[Any, ...]:

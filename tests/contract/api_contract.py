@@ -54,6 +54,17 @@ class ExistingApiContract:
         assert stored["updatedAt"] == stored["createdAt"]  # counting is no change of state
         assert [j.repository_count for j in store.list_jobs()] == [3]
 
+    def test_a_job_the_api_wrote_keeps_its_count_when_a_transition_is_the_first_write(
+        self, store: JobStore, documents: Documents
+    ) -> None:
+        job_id = post_job(documents, ["o/a", "o/b"])
+
+        cancelled = store.transition_job(job_id, [JobStatus.PENDING], {"status": "cancelled"})
+
+        assert cancelled is not None and cancelled.repository_count == 2
+        assert documents.job(job_id)["repositoryCount"] == 2
+        assert store.get_job(job_id).repository_count == 2
+
     def test_rows_the_api_wrote_without_version_or_attempt_take_every_conditional_write(
         self, store: JobStore, documents: Documents
     ) -> None:

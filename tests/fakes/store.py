@@ -119,6 +119,7 @@ class FakeJobStore:
             stored = self._jobs.get(job_id)
             if stored is None or stored["status"] not in statuses:
                 return None
+            stored = self._counted(stored)
             document = apply_changes(Job.model_validate(stored), changes).to_document()
             self._jobs[job_id] = _merged(Job, stored, document)
             self.writes += 1
@@ -196,9 +197,15 @@ class FakeJobStore:
         """As the real stores do: a job without repositoryCount gets it counted and stored."""
         if "repositoryCount" not in document:
             with self._lock:
-                count = len(self._runs.get(document["jobId"], {}))
-                self._jobs[document["jobId"]] = document = {**document, "repositoryCount": count}
+                document = self._counted(document)
         return Job.model_validate(document)
+
+    def _counted(self, document: Document) -> Document:
+        """`document` with its repositoryCount, stored; the caller holds the lock."""
+        if "repositoryCount" not in document:
+            count = len(self._runs.get(document["jobId"], {}))
+            self._jobs[document["jobId"]] = document = {**document, "repositoryCount": count}
+        return document
 
     def _update_run(
         self,
