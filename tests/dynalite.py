@@ -113,11 +113,11 @@ class TakingTurns:
 @contextmanager
 def _tables(client: Any, **options: Any) -> Iterator[DynamoDbJobStore]:
     store = DynamoDbJobStore(client, f"cody-{uuid.uuid4().hex[:12]}", **options)
-    tables = store.ensure_tables(create=True)
+    store.ensure_tables(create=True)
     try:
         yield store
     finally:
-        for table in tables:
+        for table in store.tables:
             client.delete_table(TableName=table)
 
 

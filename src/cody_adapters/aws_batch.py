@@ -81,9 +81,33 @@ class BatchSubmitter:
             ) from error
 
 
-def _translate(error: ClientError, job_id: str) -> CodyError:
+def job_parameters(client: Any, batch_job_id: str) -> dict[str, str]:
+    """The parameters of an AWS Batch job (DescribeJobs): what a container reads of its own job.
+
+    A child of an array job (`<id>:<index>`) that Batch does not describe has its parent's.
+    """
+    candidates = [batch_job_id]
+    if ":" in batch_job_id:
+        candidates.append(batch_job_id.split(":", 1)[0])
+    for candidate in candidates:
+        try:
+            jobs = client.describe_jobs(jobs=[candidate]).get("jobs", [])
+        except ClientError as error:
+            raise _translate(error, batch_job_id, "describing") from error
+        except NoCredentialsError as error:
+            raise no_credentials("AWS Batch") from error
+        except (ConnectionError, HTTPClientError) as error:
+            raise TransientError(
+                f"AWS Batch unreachable describing {batch_job_id}: {error}"
+            ) from error
+        if jobs:
+            return {str(k): str(v) for k, v in (jobs[0].get("parameters") or {}).items()}
+    raise InputError(f"AWS Batch has no job {batch_job_id}: check AWS_BATCH_JOB_ID and AWS_REGION")
+
+
+def _translate(error: ClientError, job_id: str, doing: str = "submitting") -> CodyError:
     code, status = error_code(error), http_status(error)
-    message = f"AWS Batch refused job {job_id}: {error}"
+    message = f"AWS Batch refused {doing} job {job_id}: {error}"
     if code in _THROTTLING or status == 429:
         return TransientError(message, kind="throttled")
     if code == "ServerException" or status >= 500:

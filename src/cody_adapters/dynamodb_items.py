@@ -67,19 +67,6 @@ def stored_attributes(model: type[Record], document: dict[str, Any]) -> dict[str
     return {a: document.get(a) for a in aliases if a not in KEY_ATTRIBUTES}
 
 
-def table_definition(name: str, *keys: str) -> dict[str, Any]:
-    """CreateTable arguments: on-demand, keyed by string attributes, partition key first."""
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in keys],
-        "KeySchema": [
-            {"AttributeName": k, "KeyType": kind}
-            for k, kind in zip(keys, ("HASH", "RANGE"), strict=False)
-        ],
-    }
-
-
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     chunk: list[T] = []
     for item in items:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cody_adapters.sqlite_errors import busy, make_home, translated
+from cody_adapters.system_clock import SystemClock
 from cody_core.errors import InputError, TransientError
 from cody_core.models import (
     Job,
@@ -20,9 +21,11 @@ from cody_core.models import (
     RepositoryRun,
     RunStatus,
     apply_changes,
+    checked_runs,
     format_timestamp,
-    runs_by_name,
+    with_write_stamps,
 )
+from cody_core.ports import Clock
 
 R = TypeVar("R", bound=Record)
 
@@ -34,37 +37,64 @@ CREATE TABLE IF NOT EXISTS jobs (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created_at ON jobs (created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
 CREATE TABLE IF NOT EXISTS runs (
     job_id TEXT NOT NULL,
     repository_name TEXT NOT NULL,
     status TEXT NOT NULL,
     lease_owner TEXT,
     lease_expires_at TEXT,
-    version INTEGER NOT NULL,
+    version INTEGER,
     doc TEXT NOT NULL,
     PRIMARY KEY (job_id, repository_name)
 );
 """
-# Both statements take their values in the order `_run_row` gives them.
+
+
+def _known(model: type[Record]) -> str:
+    """json_remove's paths for every attribute the model stores."""
+    aliases = (field.alias or name for name, field in model.model_fields.items())
+    return ", ".join(f"'$.{alias}'" for alias in (*aliases, *model.model_computed_fields))
+
+
+# The stored document is the model's, with the attributes only other writers keep (the
+# existing API, through the same documents on DynamoDB) patched in, so that they survive as
+# they do on DynamoDB, whose writes are updates. The model's document is the target, never the
+# patch: a JSON merge patch drops the nulls it carries, and its values may hold some.
+# Both statements take `_run_row`'s values in order.
 _INSERT_RUN = (
     "INSERT INTO runs (status, lease_owner, lease_expires_at, version, doc, job_id,"
     " repository_name) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _UPDATE_RUN = (
-    "UPDATE runs SET status = ?, lease_owner = ?, lease_expires_at = ?, version = ?, doc = ?"
+    "UPDATE runs SET status = ?, lease_owner = ?, lease_expires_at = ?, version = ?,"
+    f" doc = json_patch(?, json_remove(doc, {_known(RepositoryRun)}))"
     " WHERE job_id = ? AND repository_name = ?"
+)
+_UPDATE_JOB = (
+    f"UPDATE jobs SET status = ?, doc = json_patch(?, json_remove(doc, {_known(Job)}))"
+    " WHERE job_id = ?"
 )
 
 
 class SqliteJobStore:
-    """Safe to share between threads (a connection each) and between processes (WAL, locks).
+    """Safe to share between threads (a connection each) and between processes (WAL, locks);
+    every write stamps `updatedAt` with the clock's time.
 
     Nothing is created on disk until the first write: reading a store that does not exist
     finds no jobs and leaves no file behind.
     """
 
-    def __init__(self, path: Path, *, page_size: int = 500, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        page_size: int = 500,
+        busy_timeout: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
         self._path = path
+        self._clock = clock or SystemClock()
         self._page_size = page_size
         self._busy_timeout = busy_timeout
         self._local = threading.local()
@@ -89,12 +119,14 @@ class SqliteJobStore:
             self._connections.clear()
 
     def create_job(self, job: Job, runs: Iterable[RepositoryRun]) -> None:
-        runs = runs_by_name(job, runs).values()
+        now = self._clock.now()
+        # Checked as they are written: a run that fails the check rolls the transaction back.
+        runs = (with_write_stamps(run, now) for run in checked_runs(job, runs))
         self.prepare()
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job.job_id,)).fetchone():
                 raise InputError(f"job {job.job_id} already exists")
-            document = job.to_document()
+            document = with_write_stamps(job, now).to_document()
             db.execute(
                 "INSERT INTO jobs (job_id, status, created_at, doc) VALUES (?, ?, ?, ?)",
                 (job.job_id, document["status"], document["createdAt"], _dumps(document)),
@@ -103,11 +135,16 @@ class SqliteJobStore:
 
     def get_job(self, job_id: str) -> Job | None:
         rows = self._read("SELECT doc FROM jobs WHERE job_id = ?", job_id)
-        return _load(Job, rows[0][0]) if rows else None
+        return self._job(rows[0][0]) if rows else None
 
-    def list_jobs(self) -> Iterator[Job]:
-        rows = self._read("SELECT doc FROM jobs ORDER BY created_at DESC, job_id DESC")
-        return (_load(Job, doc) for (doc,) in rows)
+    def list_jobs(self, status: JobStatus | None = None) -> Iterator[Job]:
+        order = "ORDER BY created_at DESC, job_id DESC"
+        if status is None:
+            rows = self._read(f"SELECT doc FROM jobs {order}")
+        else:
+            query = f"SELECT doc FROM jobs WHERE status = ? {order}"
+            rows = self._read(query, str(status))
+        return (self._job(doc) for (doc,) in rows)
 
     def transition_job(
         self, job_id: str, allowed: Sequence[JobStatus], changes: dict[str, Any]
@@ -122,11 +159,10 @@ class SqliteJobStore:
             ).fetchone()
             if row is None:
                 return None
-            document = apply_changes(_load(Job, row[0]), changes).to_document()
-            db.execute(
-                "UPDATE jobs SET status = ?, doc = ? WHERE job_id = ?",
-                (document["status"], _dumps(document), job_id),
-            )
+            changes = {**changes, "updated_at": self._clock.now()}
+            stored = _counted(db, json.loads(row[0]))
+            document = apply_changes(Job.model_validate(stored), changes).to_document()
+            db.execute(_UPDATE_JOB, (document["status"], _dumps(document), job_id))
         return Job.model_validate(document)
 
     def iter_runs(self, job_id: str) -> Iterator[RepositoryRun]:
@@ -154,7 +190,7 @@ class SqliteJobStore:
         self, job_id: str, repository_name: str, owner: str, now: datetime, lease_until: datetime
     ) -> RepositoryRun | None:
         def claim(run: RepositoryRun) -> RepositoryRun:
-            return run.claimed(owner, now, lease_until)
+            return run.claimed(owner, now, lease_until).evolve(updated_at=self._clock.now())
 
         return self._update_run(
             job_id,
@@ -172,18 +208,21 @@ class SqliteJobStore:
             repository_name,
             "status = ? AND lease_owner = ?",
             (RunStatus.IN_PROGRESS.value, owner),
-            lambda run: apply_changes(run, {"lease_expires_at": lease_until}),
+            lambda run: apply_changes(
+                run, {"lease_expires_at": lease_until, "updated_at": self._clock.now()}
+            ),
         )
         return renewed is not None
 
     def save_run(self, run: RepositoryRun) -> RepositoryRun | None:
-        row = _run_row(run.model_copy(update={"version": run.version + 1}))
+        stamps = {"version": run.version + 1, "updated_at": self._clock.now()}
+        row = _run_row(run.model_copy(update=stamps))
         if not self._exists():
             return None
         self.prepare()
         with self._translated():
-            cursor = self._connection().execute(
-                f"{_UPDATE_RUN} AND lease_owner IS ? AND version = ?",
+            cursor = self._connection().execute(  # a row another writer left has no version: 0
+                f"{_UPDATE_RUN} AND lease_owner IS ? AND IFNULL(version, 0) = ?",
                 (*row, run.lease_owner, run.version),
             )
         return _load(RepositoryRun, row[4]) if cursor.rowcount == 1 else None
@@ -200,7 +239,9 @@ class SqliteJobStore:
             repository_name,
             f"status IN ({_marks(allowed)})",
             tuple(map(str, allowed)),
-            lambda run: apply_changes(run, {**changes, "version": run.version + 1}),
+            lambda run: apply_changes(
+                run, {**changes, "version": run.version + 1, "updated_at": self._clock.now()}
+            ),
         )
 
     def _update_run(
@@ -224,6 +265,14 @@ class SqliteJobStore:
             new_row = _run_row(change(_load(RepositoryRun, row[0])))
             db.execute(_UPDATE_RUN, new_row)
         return _load(RepositoryRun, new_row[4])
+
+    def _job(self, stored: str) -> Job:
+        """The job of a row; one the existing API wrote gets its repositoryCount counted."""
+        document = json.loads(stored)
+        if "repositoryCount" not in document:
+            with self._transaction() as db:
+                document = _counted(db, document)
+        return Job.model_validate(document)
 
     def _exists(self) -> bool:
         return self._prepared or self._path.exists()
@@ -277,10 +326,28 @@ class SqliteJobStore:
             # WAL with NORMAL survives a crash of the process; only a power loss can undo the
             # last commits, and leases make that safe to redo.
             connection.execute("PRAGMA synchronous = NORMAL")
+            # The OS caches the file: a thread's connection keeps only a small cache of its own,
+            # not the default 2 MB that every worker thread would fill with the same pages.
+            connection.execute("PRAGMA cache_size = -512")
             self._local.connection = connection
             with self._connections_lock:
                 self._connections.append(connection)
         return connection
+
+
+def _counted(db: sqlite3.Connection, document: dict[str, Any]) -> dict[str, Any]:
+    """A job document with its repositoryCount, counted from its runs and stored if it had none
+    (the existing API writes none); a fix of what was left out, so updatedAt stays."""
+    if "repositoryCount" in document:
+        return document
+    job_id = document.get("jobId", "")
+    (count,) = db.execute("SELECT COUNT(*) FROM runs WHERE job_id = ?", (job_id,)).fetchone()
+    db.execute(
+        "UPDATE jobs SET doc = json_set(doc, '$.repositoryCount', ?)"
+        " WHERE job_id = ? AND json_type(doc, '$.repositoryCount') IS NULL",
+        (count, job_id),
+    )
+    return {**document, "repositoryCount": count}
 
 
 def _run_row(run: RepositoryRun) -> tuple[Any, ...]:

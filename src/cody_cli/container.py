@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -46,7 +47,12 @@ def _dynamodb_store(settings: Settings):
     from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client
 
     client = dynamodb_client(settings.dynamodb_endpoint_url, settings.dynamodb_region)
-    return DynamoDbJobStore(client, settings.dynamodb_table_prefix)
+    return DynamoDbJobStore(
+        client,
+        settings.dynamodb_table_prefix,
+        jobs_table=settings.dynamodb_jobs_table,
+        runs_table=settings.dynamodb_repositories_table,
+    )
 
 
 def _github(settings: Settings):
@@ -107,10 +113,16 @@ def _artifact_store(settings: Settings):
     return S3ArtifactStore(s3_client(settings.aws_region), bucket, prefix)
 
 
-def _batch_submitter(settings: Settings):
-    from cody_adapters.aws_batch import BatchSubmitter, batch_client
+def _batch_client(settings: Settings) -> Any:
+    from cody_adapters.aws_batch import batch_client
 
-    client = batch_client(settings.aws_region)  # the submitter says which settings are missing
+    return batch_client(settings.aws_region)
+
+
+def _batch_submitter(settings: Settings, client: Any) -> Any:
+    from cody_adapters.aws_batch import BatchSubmitter
+
+    # The submitter says which settings are missing.
     return BatchSubmitter(
         client, settings.batch_job_queue or "", settings.batch_job_definition or ""
     )
@@ -175,10 +187,17 @@ class Container(containers.DeclarativeContainer):
     )
 
     jobs = providers.Factory(
-        JobService, store, artifacts, clock, allowlist, preflight=create_preflight
+        JobService,
+        store,
+        artifacts,
+        clock,
+        allowlist,
+        preflight=create_preflight,
+        retention_days=settings.provided.cody_retention_days,
     )
+    batch_client = providers.Singleton(_batch_client, settings)
     submission = providers.Factory(
-        JobSubmission, store, providers.Singleton(_batch_submitter, settings)
+        JobSubmission, store, providers.Singleton(_batch_submitter, settings, batch_client)
     )
     repository_processor = providers.Factory(
         RepositoryProcessor,

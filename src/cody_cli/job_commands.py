@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cody_cli import help_text, render
+from cody_cli.batch_job import job_of_this_container
 from cody_cli.errors import EXIT_FAILED, cli_errors
 from cody_cli.group import PlainCommand
 from cody_cli.options import (
@@ -24,7 +26,7 @@ from cody_cli.running import closing_line, run_job
 from cody_core.errors import InputError
 
 if TYPE_CHECKING:
-    from cody_core.models import Job
+    from cody_core.models import Job, JobStatus
 
 app = typer.Typer(help="Create, run and inspect jobs.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -73,7 +75,15 @@ def create(json: Json = False, **options: Any) -> None:
 )
 @cli_errors
 def run_command(
-    job_id: JobId,
+    job_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="JOB_ID",
+            show_default=False,
+            help="The job id; without it, the jobId parameter of this AWS Batch job "
+            "(AWS_BATCH_JOB_ID), else the jobId environment variable.",
+        ),
+    ] = None,
     max_repos: Annotated[
         int | None,
         typer.Argument(
@@ -92,6 +102,9 @@ def run_command(
     Exits 0 when no repository failed, 1 when some failed, 2 on bad input, 3 when the job is
     not finished (run it again) and 143 when stopped by SIGTERM or SIGINT.
     """
+    if job_id is None:  # started as the existing job definition starts its container
+        job_id, given = job_of_this_container(container.batch_client, os.environ)
+        max_repos = max_repos if given is None else given
     outcome = run_job(job_id, max_repos, concurrency, log_format)
     print(closing_line(outcome))
     if outcome.job.failed_count:
@@ -161,13 +174,33 @@ def status(job_id: JobId, json: Json = False) -> None:
     "list", cls=PlainCommand, epilog=help_text.epilog("cody job list --json", help_text.STORE)
 )
 @cli_errors
-def list_jobs(json: Json = False) -> None:
+def list_jobs(
+    json: Json = False,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            metavar="STATUS", help="Only jobs in this status (pending, in-progress, ...)."
+        ),
+    ] = None,
+) -> None:
     """List jobs, newest first."""
-    jobs = container.jobs().list()
+    jobs = container.jobs().list(_status(status))
     if json:
         render.print_json([job.to_document() for job in jobs])
     else:
         render.jobs_table(jobs)
+
+
+def _status(text: str | None) -> JobStatus | None:
+    from cody_core.models import JobStatus
+
+    if text is None:
+        return None
+    try:
+        return JobStatus(text)
+    except ValueError:
+        shown = ", ".join(status.value for status in JobStatus)
+        raise InputError(f"no job status {text!r}: --status takes one of {shown}") from None
 
 
 @app.command(cls=PlainCommand, epilog=help_text.epilog('cody job cancel "$JOB"', help_text.STORE))

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     claude_max_job_tokens: int | None = Field(None, gt=0)
     allowed_repositories: str = "liamzdenek/*"
     dynamodb_table_prefix: str = "cody-batch"
+    # The existing stack lets CloudFormation name the tables and passes the names in these.
+    dynamodb_jobs_table: str | None = None
+    dynamodb_repositories_table: str | None = None
+    cody_retention_days: float | None = Field(None, gt=0)  # sets expiresAt (DynamoDB's TTL)
     dynamodb_endpoint: str | None = None
     aws_region: str = "us-east-1"
     dynamodb_region: str | None = None

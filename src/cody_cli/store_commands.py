@@ -23,26 +23,29 @@ STORE_INIT = (*help_text.STORE, "DYNAMODB_REGION", "AWS_ENDPOINT_URL_DYNAMODB")
 def init(
     create: Annotated[
         bool,
-        typer.Option("--create", help="Create missing DynamoDB tables in a real AWS account."),
+        typer.Option(
+            "--create",
+            help="Add what the DynamoDB tables lack (tables, indexes, TTL) in a real AWS account.",
+        ),
     ] = False,
 ) -> None:
-    """Create the store's tables when absent; safe to run twice.
+    """Create the store's tables, their indexes and TTL when absent; safe to run twice.
 
-    Against a local endpoint (DYNAMODB_ENDPOINT) missing tables are created; against a real
-    AWS account they are only reported unless --create is given.
+    Against a local endpoint (DYNAMODB_ENDPOINT) what is missing is added; against a real
+    AWS account it is only reported unless --create is given.
     """
     settings = container.settings()
     if settings.cody_store == "sqlite":
         container.store().prepare()
         print(f"sqlite store ready at {settings.database_path}")
         return
-    from cody_adapters.aws import reaching
-
     local = bool(settings.dynamodb_endpoint_url)
-    with reaching("DynamoDB", settings.dynamodb_endpoint_url or settings.dynamodb_region or ""):
-        missing = container.store().ensure_tables(create=create or local)
-    if missing and not (create or local):
-        print(f"missing tables: {', '.join(missing)}: run `cody store init --create`")
+    store = container.store()
+    report = store.ensure_tables(create=create or local)
+    notes = "".join(f"\nnote: {note}" for note in report.notes)
+    if report.missing and not (create or local):
+        print(f"missing: {'; '.join(report.missing)}: run `cody store init --create`{notes}")
         raise typer.Exit(EXIT_FAILED)
-    created = f" (created {', '.join(missing)})" if missing else ""
-    print(f"dynamodb tables {settings.dynamodb_table_prefix}-jobs and -repositories ready{created}")
+    done = f": {'; '.join(report.done)}" if report.done else ""
+    jobs, runs = store.tables
+    print(f"dynamodb tables {jobs} and {runs} ready{done}{notes}")

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainSerializer,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from cody_core.bounds import bounded_list, fit_diff
+from cody_core.bounds import clip as clip  # where it lived before: the services import it here
+from cody_core.bounds import printable as printable
 from cody_core.errors import InputError
+from cody_core.item_size import item_size, text_size
 from cody_core.policies.branches import fill_branch
+from cody_core.policies.conversation import bound_messages
 
 
 def format_timestamp(value: datetime) -> str:
@@ -33,39 +49,6 @@ Timestamp = Annotated[
 ]
 
 
-_CUT = "… (cut to fit the store)"
-
-
-def printable(text: str) -> str:
-    """Text every store, JSON and terminal takes: bytes that were not UTF-8 become `\\xNN`.
-
-    File names and command output reach the domain with such bytes as surrogate escapes
-    (`os.fsdecode`), which no UTF-8 encoder accepts.
-    """
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        data = text.encode("utf-8", "surrogateescape" if _escapes_only(text) else "surrogatepass")
-        return data.decode("utf-8", "backslashreplace")
-    return text
-
-
-def _escapes_only(text: str) -> bool:
-    return all(not 0xD800 <= ord(ch) <= 0xDFFF or 0xDC80 <= ord(ch) <= 0xDCFF for ch in text)
-
-
-def clip(text: str, max_bytes: int, keep: Literal["start", "end"] = "start") -> str:
-    """Cut text to at most `max_bytes` of UTF-8, keeping its start (or end) and saying so."""
-    text = printable(text)
-    data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text
-    room = max(0, max_bytes - 32)  # what the note takes, with a byte to spare
-    if keep == "end":
-        return _CUT + "\n" + data[len(data) - room :].decode("utf-8", "ignore")
-    return data[:room].decode("utf-8", "ignore") + "\n" + _CUT
-
-
 def _bounded(max_bytes: int, keep: Literal["start", "end"] = "start") -> AfterValidator:
     return AfterValidator(lambda text: text if text is None else clip(text, max_bytes, keep))
 
@@ -81,13 +64,19 @@ def _bounded_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
 
 
 # Every field that can grow is bounded, so a run always fits in one 400 KB DynamoDB item;
-# anything longer lives in the artifact store.
+# anything longer lives in the artifact store. Sizes are counted as DynamoDB counts them
+# (cody_core.item_size): what the item budgets leave below 400 KB is for attributes that
+# other writers (the existing API) keep on the same items.
 MAX_SUMMARY_BYTES = 16_000
 MAX_MESSAGE_BYTES = 2_000
 MAX_OUTPUT_BYTES = 4_000
 MAX_PATHS_BYTES = 64_000
-MAX_INLINE_DIFF_BYTES = 64 * 1024
 MAX_LOG_ENTRIES = 50
+MAX_RUN_ITEM_BYTES = 350_000  # the inline diff takes whatever the rest of the run leaves
+MAX_JOB_ITEM_BYTES = 200_000
+MAX_REPOSITORIES_BYTES = 32_000  # the job's `repositories` list; repositoryCount stays exact
+MAX_CONVERSATION_BYTES = 64_000
+MAX_CONVERSATION_TEXT_BYTES = 1_000  # each string of a message's content
 
 
 class JobStatus(StrEnum):
@@ -151,7 +140,8 @@ class Job(Record):
     failed_count: int = 0
     skipped_count: int = 0
     create_pull_requests: bool = True
-    assistant: Literal["claude", "command"] = "command"
+    # A job without one was written by the existing API, whose batch processor ran Claude.
+    assistant: Literal["claude", "command"] = "claude"
     command: str | None = None
     verify_command: str | None = None
     require_verify_pass: bool = False
@@ -175,6 +165,22 @@ class Job(Record):
     allowed_protected_paths: tuple[str, ...] = ()
     # A branch that exists and that this job did not push: left alone, or replaced.
     on_existing_branch: Literal["skip", "replace"] = "skip"
+    # What the existing API and dashboard read: `repositories.length` on every job.
+    repositories: Annotated[
+        tuple[str, ...], AfterValidator(lambda names: bounded_list(names, MAX_REPOSITORIES_BYTES))
+    ] = ()
+    updated_at: Timestamp | None = None
+    expires_at: int | None = None  # epoch seconds: DynamoDB's TTL deletes the item after it
+
+    @model_validator(mode="after")
+    def _fits_one_item(self) -> Self:
+        size = item_size(self.to_document())
+        if size > MAX_JOB_ITEM_BYTES:
+            raise ValueError(
+                f"the job takes {size:,} bytes stored, more than the {MAX_JOB_ITEM_BYTES:,} "
+                "one job may: shorten its prompt, command or templates"
+            )
+        return self
 
     def branch_name(self) -> str:
         return fill_branch(self.branch_template, self.job_id, self.name)
@@ -196,7 +202,14 @@ class TokenUsage(Record):
 
     @property
     def total(self) -> int:
+        """Every kind of token: what the budgets count."""
         return self.input + self.output + self.cache_creation + self.cache_read
+
+    @computed_field(alias="total")  # type: ignore[prop-decorator]
+    @property
+    def stored_total(self) -> int:
+        """The stored `total`: input + output, as the batch processor this replaces wrote it."""
+        return self.input + self.output
 
 
 class Verification(Record):
@@ -220,6 +233,32 @@ PullRequestState = Literal["open", "draft", "merged", "closed"]
 ChecksState = Literal["success", "failure", "pending", "none"]
 ReviewDecision = Literal["approved", "changes_requested", "review_required", "none"]
 MAX_COMMENTS_KEPT = 100
+
+
+class ConversationMessage(Record):
+    role: Literal["human", "assistant"]
+    content: str | list[Any]  # the Messages API's content: a string or a list of blocks
+    timestamp: int  # epoch milliseconds
+    type: Literal["prompt", "response", "tool_call", "tool_result"]
+
+
+class ClaudeConversation(Record):
+    """A session as the existing API's claude-thread endpoint reads it, bounded to fit a run."""
+
+    thread_id: Annotated[str, _bounded(MAX_MESSAGE_BYTES)]
+    messages: tuple[ConversationMessage, ...] = ()
+    token_usage: TokenUsage = Field(default_factory=TokenUsage)
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _bounded_messages(cls, messages: Any) -> Any:
+        if not isinstance(messages, list | tuple):
+            return messages
+        plain = [m.to_document() if isinstance(m, Record) else m for m in messages]
+        if not all(isinstance(m, dict) for m in plain):
+            return messages  # left for validation to refuse
+        room = MAX_CONVERSATION_BYTES - 2 * MAX_MESSAGE_BYTES  # the thread id and usage
+        return bound_messages(plain, room, MAX_CONVERSATION_TEXT_BYTES)
 
 
 class RepositoryRun(Record):
@@ -247,7 +286,7 @@ class RepositoryRun(Record):
     verification: Verification | None = None
     error: RunError | None = None
     logs: tuple[LogEntry, ...] = ()
-    diff: Annotated[str | None, _bounded(MAX_INLINE_DIFF_BYTES)] = None
+    diff: str | None = None  # whole when it fits the item, else cut (see fit_diff)
     diff_ref: str | None = None
     conversation_ref: str | None = None
     # The pull request once opened, as the last `cody job prs` (or bulk action) saw it.
@@ -265,6 +304,26 @@ class RepositoryRun(Record):
     ] = None  # digests of the comments Cody posted, so that none is posted twice
     branch_deleted: bool | None = None
     publish_requested: bool | None = None  # `cody job publish`: deliver the stored diff
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    expires_at: int | None = None  # epoch seconds: DynamoDB's TTL deletes the item after it
+    claude_conversation: ClaudeConversation | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _fits_one_item(cls, data: Any, handler: ModelWrapValidatorHandler[RepositoryRun]) -> Any:
+        """Refuse a run that cannot fit one item; cut its diff to what the rest leaves."""
+        run = handler(data)
+        document = run.to_document()
+        diff = document.pop("diff", None)
+        size = item_size(document)
+        if size > MAX_RUN_ITEM_BYTES:
+            raise ValueError(f"the run takes {size:,} bytes stored, more than one item holds")
+        if diff is None:
+            return run
+        room = MAX_RUN_ITEM_BYTES - size - text_size("diff")
+        fitted = fit_diff(diff, room, run.job_id, run.repository_name)
+        return run if fitted == diff else handler({**dict(run), "diff": fitted})
 
     def claimed(self, owner: str, now: datetime, lease_until: datetime) -> RepositoryRun:
         """The run as a successful claim leaves it: what every store's claim writes."""
@@ -301,13 +360,29 @@ def pull_request_number(run: RepositoryRun) -> int | None:
     return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
 
 
+def with_write_stamps(record: R, now: datetime) -> R:
+    """A new record as a store first writes it: `updatedAt` (and a run's `createdAt`) set."""
+    missing: dict[str, Any] = {}
+    if getattr(record, "updated_at", True) is None:
+        missing["updated_at"] = now
+    if getattr(record, "created_at", True) is None:
+        missing["created_at"] = now
+    return record.evolve(**missing) if missing else record
+
+
 def runs_by_name(job: Job, runs: Iterable[RepositoryRun]) -> dict[str, RepositoryRun]:
     """The runs of a new job by repository name: what every store checks before creating it."""
-    by_name: dict[str, RepositoryRun] = {}
+    return {run.repository_name: run for run in checked_runs(job, runs)}
+
+
+def checked_runs(job: Job, runs: Iterable[RepositoryRun]) -> Iterator[RepositoryRun]:
+    """The runs as `runs_by_name` checks them, one at a time: only their names are held, for a
+    store that can undo what it wrote when a later run fails the check (a transaction)."""
+    names: set[str] = set()
     for run in runs:
         if run.job_id != job.job_id:
             raise ValueError(f"run {run.repository_name} belongs to job {run.job_id}")
-        if run.repository_name in by_name:
+        if run.repository_name in names:
             raise InputError(f"repository {run.repository_name} is listed twice")
-        by_name[run.repository_name] = run
-    return by_name
+        names.add(run.repository_name)
+        yield run

@@ -34,7 +34,9 @@ class JobStore(Protocol):
 
     def get_job(self, job_id: str) -> Job | None: ...
 
-    def list_jobs(self) -> Iterator[Job]: ...
+    def list_jobs(self, status: JobStatus | None = None) -> Iterator[Job]:
+        """Newest first (by createdAt, then jobId), all jobs or those in `status`."""
+        ...
 
     def transition_job(
         self, job_id: str, allowed: Sequence[JobStatus], changes: dict[str, Any]

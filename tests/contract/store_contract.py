@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from collections import Counter
@@ -13,9 +12,13 @@ from typing import Any, TypeVar
 
 import pytest
 
+from cody_core.bounds import diff_is_cut
 from cody_core.errors import InputError
 from cody_core.models import (
     MAX_LOG_ENTRIES,
+    MAX_RUN_ITEM_BYTES,
+    ClaudeConversation,
+    ConversationMessage,
     Job,
     JobStatus,
     LogEntry,
@@ -27,6 +30,8 @@ from cody_core.models import (
     Verification,
 )
 from cody_core.ports import JobStore
+from dynamodb_size import LIMIT, document_item_size
+from fakes.clock import FakeClock
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 890_000, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -34,11 +39,16 @@ T = TypeVar("T")
 
 
 def make_job(job_id: str = "job-1", created_at: datetime = T0, **fields: Any) -> Job:
+    """A job as the stores write it at T0, the time of the stores' clock in these tests."""
+    fields = {"updated_at": T0, **fields}
     return Job(job_id=job_id, name="rename", prompt="rename foo", created_at=created_at, **fields)
 
 
 def make_runs(job_id: str, names: list[str]) -> list[RepositoryRun]:
-    return [RepositoryRun(job_id=job_id, repository_name=name) for name in names]
+    return [
+        RepositoryRun(job_id=job_id, repository_name=name, created_at=T0, updated_at=T0)
+        for name in names
+    ]
 
 
 def full_job() -> Job:
@@ -57,7 +67,7 @@ def full_job() -> Job:
         failed_count=2,
         skipped_count=1,
         create_pull_requests=False,
-        assistant="claude",
+        assistant="command",
         command="sed -i 's/a/b/' *.py",
         verify_command="pytest -q",
         branch_template="cody/x/{jobId}",
@@ -79,6 +89,9 @@ def full_job() -> Job:
         batch_job_id="arn:aws:batch:us-east-1:1:job/ü",
         allowed_protected_paths=(".github/workflows/ci.yml",),
         on_existing_branch="replace",
+        repositories=("ÖrgÜ/répo-☃", "o/b"),
+        updated_at=T0,
+        expires_at=1_900_000_000,
     )
 
 
@@ -124,6 +137,22 @@ def full_run(job_id: str, summary: str = "Sümmary 🚀") -> RepositoryRun:
         comments_posted=("0123456789abcdef",),
         branch_deleted=True,
         publish_requested=True,
+        created_at=T0 - timedelta(days=1),
+        updated_at=T0,
+        expires_at=1_900_000_000,
+        claude_conversation=ClaudeConversation(
+            thread_id="mem://job/repo/conversation",
+            messages=(
+                ConversationMessage(role="human", content="Chänge", timestamp=1, type="prompt"),
+                ConversationMessage(
+                    role="assistant",
+                    content=[{"type": "tool_use", "id": "t1", "name": "read", "input": {"n": 1.5}}],
+                    timestamp=2,
+                    type="tool_call",
+                ),
+            ),
+            token_usage=TokenUsage(input=1, output=2, cache_creation=3, cache_read=4),
+        ),
     )
 
 
@@ -151,7 +180,11 @@ def race(workers: int, work: Callable[[int], T]) -> list[T]:
 
 
 class JobStoreContract:
-    """Subclasses provide a `store` fixture that yields an empty store."""
+    """Subclasses provide a `store` fixture that yields an empty store whose clock is `clock`."""
+
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(T0)
 
     # Creating, reading and listing
 
@@ -456,8 +489,22 @@ class JobStoreContract:
             logs=tuple(LogEntry(timestamp=T0, message=wide) for _ in range(MAX_LOG_ENTRIES)),
             error=RunError(kind="network", message=wide),
             verification=Verification(status="failed", output_tail=wide),
+            claude_conversation=ClaudeConversation(
+                thread_id=wide,
+                messages=[
+                    {
+                        "role": "human",
+                        "content": [{"type": "text", "text": wide}] * 9,
+                        "timestamp": n,
+                        "type": "prompt",
+                    }
+                    for n in range(200)
+                ],
+            ),
         )
-        assert len(json.dumps(run.to_document(), ensure_ascii=False).encode()) < 350_000
+        assert document_item_size(run.to_document()) <= MAX_RUN_ITEM_BYTES < LIMIT
+        assert diff_is_cut(run.diff) and run.diff.startswith(wide[:30_000])
+        assert len(run.diff.encode()) > 100_000
         store.create_job(make_job(), [run])
         claimed = store.claim_run(
             "job-1", run.repository_name, "w9", T0 + 9 * LEASE, T0 + LEASE * 10
@@ -469,6 +516,7 @@ class JobStoreContract:
         assert saved is not None
         assert store.get_run("job-1", run.repository_name) == saved
         assert saved.summary.startswith(wide[::-1][:1000])
+        assert document_item_size(saved.to_document()) <= MAX_RUN_ITEM_BYTES
 
     def test_a_pull_requests_refresh_is_stored_on_its_finished_run(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
@@ -485,11 +533,13 @@ class JobStoreContract:
         }
 
         stored = store.transition_run("job-1", "o/a", [RunStatus.COMPLETED], refreshed)
+        reread = store.get_run("job-1", "o/a")  # a null inside a value is kept, not dropped
         cleared = store.transition_run(
             "job-1", "o/a", [RunStatus.COMPLETED], {"mergeable": None, "pull_request_cache": {}}
         )
 
         assert stored is not None and stored.pull_request_cache == cache
+        assert reread is not None and reread.pull_request_cache == cache
         assert {name: getattr(stored, name) for name in refreshed} == refreshed
         assert cleared is not None and (cleared.mergeable, cleared.pull_request_cache) == (None, {})
         assert store.get_run("job-1", "o/a") == cleared

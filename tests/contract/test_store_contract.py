@@ -1,4 +1,4 @@
-"""The JobStore contract, run against every backend: adding one is a class with a fixture."""
+"""The JobStore contract, run against every backend: adding one is a class with two fixtures."""
 
 from __future__ import annotations
 
@@ -6,39 +6,76 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
-pytest.register_assert_rewrite("contract.store_contract")  # must precede its import
+pytest.register_assert_rewrite("contract.store_contract", "contract.api_contract")
 
+from cody_adapters.dynamodb_store import DynamoDbJobStore  # noqa: E402
 from cody_adapters.sqlite_store import SqliteJobStore  # noqa: E402
 from cody_core.ports import JobStore  # noqa: E402
+from contract.api_contract import ExistingApiContract  # noqa: E402
 from contract.store_contract import JobStoreContract  # noqa: E402
 from dynalite import fresh_store, moto_store  # noqa: E402
+from fakes.clock import FakeClock  # noqa: E402
 from fakes.store import FakeJobStore  # noqa: E402
+from store_documents import Documents, DynamoDocuments, FakeDocuments, SqliteDocuments  # noqa: E402
 
 
-class TestFakeJobStore(JobStoreContract):
+def dynamo_documents(store: DynamoDbJobStore) -> Documents:
+    return DynamoDocuments(store._client, *store.tables)
+
+
+class TestFakeJobStore(JobStoreContract, ExistingApiContract):
     @pytest.fixture
-    def store(self) -> Iterator[JobStore]:
-        yield FakeJobStore()
+    def store(self, clock: FakeClock) -> Iterator[JobStore]:
+        yield FakeJobStore(clock)
 
-
-class TestSqliteJobStore(JobStoreContract):
     @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[JobStore]:
-        store = SqliteJobStore(tmp_path / "cody.db")
+    def documents(self, store: FakeJobStore) -> Documents:
+        return FakeDocuments(store)
+
+
+class TestSqliteJobStore(JobStoreContract, ExistingApiContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path, clock: FakeClock) -> Iterator[JobStore]:
+        store = SqliteJobStore(tmp_path / "cody.db", clock=clock)
         yield store
         store.close()
 
-
-class TestDynamoDbJobStoreOnMoto(JobStoreContract):
     @pytest.fixture
-    def store(self) -> Iterator[JobStore]:
-        with moto_store() as store:
+    def documents(self, store: SqliteJobStore, tmp_path: Path) -> Documents:
+        store.prepare()  # the tables another writer finds, as `cody store init` leaves them
+        return SqliteDocuments(tmp_path / "cody.db")
+
+
+class TestDynamoDbJobStoreOnMoto(JobStoreContract, ExistingApiContract):
+    @pytest.fixture
+    def store(self, clock: FakeClock) -> Iterator[JobStore]:
+        with moto_store(clock=clock) as store:
             yield store
 
-
-class TestDynamoDbJobStoreOnDynalite(JobStoreContract):
     @pytest.fixture
-    def store(self, dynalite: str) -> Iterator[JobStore]:
-        with fresh_store(dynalite) as store:
+    def documents(self, store: DynamoDbJobStore) -> Documents:
+        return dynamo_documents(store)
+
+    @pytest.mark.xfail(
+        raises=ClientError,
+        strict=True,
+        reason="moto checks an update against 400 KB counting each replaced attribute twice, "
+        "its old value and its new one; DynamoDB and dynalite count the item that results",
+    )
+    def test_the_largest_run_the_model_allows_round_trips_and_fits_one_dynamodb_item(
+        self, store: JobStore
+    ) -> None:
+        super().test_the_largest_run_the_model_allows_round_trips_and_fits_one_dynamodb_item(store)
+
+
+class TestDynamoDbJobStoreOnDynalite(JobStoreContract, ExistingApiContract):
+    @pytest.fixture
+    def store(self, dynalite: str, clock: FakeClock) -> Iterator[JobStore]:
+        with fresh_store(dynalite, clock=clock) as store:
             yield store
+
+    @pytest.fixture
+    def documents(self, store: DynamoDbJobStore) -> Documents:
+        return dynamo_documents(store)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import boto3
 import pytest
 
-from cli_support import CLAUDE_KEY, GITHUB_TOKEN
+from anthropic_server import MessagesServer
+from cli_support import CLAUDE_KEY, GITHUB_TOKEN, cody
 from cody_cli.job_commands import container
 from github_fake import SPEC, OpenApi
+from store_documents import DynamoDocuments, SqliteDocuments
 from worker_support import dynamodb_tables
 
 
@@ -52,3 +58,30 @@ def fleet(env, tmp_path, monkeypatch, openapi):
 
     with github_fleet(tmp_path, monkeypatch, openapi) as repositories:
         yield repositories
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def documents(request, env):
+    """`env` on either store, and the store's raw documents as the existing API sees them."""
+    if request.param == "sqlite":
+        cody("store", "init")
+        return SqliteDocuments(Path(env["CODY_HOME"]) / "cody.db")
+    return request.getfixturevalue("dynamo_documents")
+
+
+@pytest.fixture
+def dynamo_documents(dynamo):
+    """`dynamo`'s tables as the existing API reads and writes them."""
+    endpoint = os.environ["DYNAMODB_ENDPOINT"]
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    return DynamoDocuments(client, f"{dynamo}-jobs", f"{dynamo}-repositories")
+
+
+@pytest.fixture
+def claude_api(env, monkeypatch):
+    """The Messages API on loopback, where the claude assistant of `cody` sends its requests."""
+    with MessagesServer(expect_api_key=CLAUDE_KEY) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        monkeypatch.setenv("CLAUDE_MAX_RETRIES", "1")
+        container.reset_singletons()
+        yield server

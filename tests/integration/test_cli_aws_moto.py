@@ -7,6 +7,7 @@ import pytest
 from moto import mock_aws
 
 from cli_support import cody, create, forge, status
+from cody_adapters.dynamodb_tables import key_schema
 from cody_cli.job_commands import container
 from dynalite import use_dummy_credentials
 
@@ -34,6 +35,40 @@ def test_store_init_only_reports_missing_tables_in_a_real_account_unless_told(aw
     cody("store", "init", "--create")
     assert sorted(client.list_tables()["TableNames"]) == ["acct-jobs", "acct-repositories"]
     assert "created" not in cody("store", "init").stdout
+
+
+def test_store_init_adds_the_indexes_and_ttl_that_tables_of_an_older_cody_lack(aws, monkeypatch):
+    monkeypatch.setenv("CODY_STORE", "dynamodb")
+    monkeypatch.setenv("DYNAMODB_TABLE_PREFIX", "old")
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    for name, keys in [("old-jobs", ("jobId",)), ("old-repositories", ("jobId", "repositoryName"))]:
+        client.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+            KeySchema=key_schema(keys),
+        )
+
+    report = cody("store", "init", ok=False)
+    added = cody("store", "init", "--create").stdout
+    again = cody("store", "init").stdout
+
+    assert report.exit_code == 1
+    assert "index status-createdAt-index on old-jobs" in report.output
+    assert "TTL on expiresAt for old-repositories" in report.output and "--create" in report.output
+    assert "added index status-index to old-repositories" in added
+    assert "turned on TTL (expiresAt) for old-jobs" in added
+    assert again.strip() == "dynamodb tables old-jobs and old-repositories ready"
+    indexes = {
+        name: [
+            i["IndexName"]
+            for i in client.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"]
+        ]
+        for name in ("old-jobs", "old-repositories")
+    }
+    assert indexes == {"old-jobs": ["status-createdAt-index"], "old-repositories": ["status-index"]}
+    ttl = client.describe_time_to_live(TableName="old-jobs")["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expiresAt")
 
 
 def test_diffs_go_to_s3_when_cody_artifacts_names_a_bucket(tmp_path, aws, monkeypatch):

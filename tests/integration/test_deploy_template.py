@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from cody_adapters.aws_batch import RETRY_STRATEGY
-from cody_adapters.dynamodb_items import table_definition
+from cody_adapters.dynamodb_tables import TTL_ATTRIBUTE, table_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {"GITHUB_TOKEN", "CLAUDE_API_KEY"}
@@ -110,6 +110,8 @@ def test_the_container_runs_the_job_with_the_store_and_artifacts_of_this_stack(t
     assert definition["Parameters"]["maxRepositories"] == "0"  # every repository
     assert environment["CODY_STORE"] == "dynamodb"
     assert environment["DYNAMODB_TABLE_PREFIX"] == {"Ref": "TablePrefix"}
+    assert environment["DYNAMODB_JOBS_TABLE"] == {"Ref": "JobsTable"}
+    assert environment["DYNAMODB_REPOSITORIES_TABLE"] == {"Ref": "RepositoriesTable"}
     assert environment["CODY_ARTIFACTS"] == {"Fn::Sub": "s3://${ArtifactBucket}/runs"}
     assert environment["AWS_REGION"] == {"Ref": "AWS::Region"}
     assert definition["Timeout"]["AttemptDurationSeconds"] == {"Ref": "AttemptDurationSeconds"}
@@ -154,19 +156,21 @@ def test_the_submitter_sends_the_retry_strategy_of_the_job_definition(template):
 
 
 @pytest.mark.parametrize(
-    ("suffix", "keys"), [("jobs", ("jobId",)), ("repositories", ("jobId", "repositoryName"))]
+    ("suffix", "spec"), list(zip(["jobs", "repositories"], table_specs("", ""), strict=True))
 )
-def test_the_tables_are_the_ones_the_dynamodb_store_creates(template, suffix, keys):
+def test_the_tables_are_the_ones_the_dynamodb_store_creates(template, suffix, spec):
     tables = resources_of(template, "AWS::DynamoDB::Table")
     [table] = [
         t["Properties"]
         for t in tables.values()
         if t["Properties"]["TableName"] == {"Fn::Sub": f"${{TablePrefix}}-{suffix}"}
     ]
-    expected = table_definition("unused", *keys)
+    expected = spec.definition()
 
     assert table["KeySchema"] == expected["KeySchema"]
     assert table["AttributeDefinitions"] == expected["AttributeDefinitions"]
+    assert table["GlobalSecondaryIndexes"] == expected["GlobalSecondaryIndexes"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert template["Parameters"]["TablePrefix"]["Default"] == "cody-batch"
@@ -205,6 +209,20 @@ def test_dynamodb_permissions_name_only_the_two_tables(template):
             assert resource != "*"
             target = resource.get("Fn::GetAtt") or re.findall(r"\$\{(\w+)\.Arn\}", str(resource))
             assert target and target[0] in tables, resource
+
+
+def test_the_job_role_may_read_its_own_batch_job_and_nothing_else_of_batch(template):
+    [role] = [
+        r["Properties"]
+        for r in resources_of(template, "AWS::IAM::Role").values()
+        if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "ecs-tasks.amazonaws.com"}
+        and any(p["PolicyName"] == "cody-store-and-artifacts" for p in r["Properties"]["Policies"])
+    ]
+    granted = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+    batch = [s for s in granted if any(a.startswith("batch:") for a in as_list(s["Action"]))]
+    assert [as_list(s["Action"]) for s in batch] == [["batch:DescribeJobs"]]
 
 
 def test_s3_permissions_name_only_the_artifact_bucket(template):

@@ -24,6 +24,7 @@ from cody_core.errors import InputError, TransientError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunError, RunStatus
 from contract.store_contract import full_job, full_run
 from dynalite import fresh_store, moto_store
+from fakes.clock import FakeClock
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -232,7 +233,7 @@ def test_items_use_the_camelcase_names_and_core_status_strings(
     run_item = client.get_item(TableName=on_dynalite._runs, Key=run_key)["Item"]
 
     assert on_dynalite._jobs.endswith("-jobs") and on_dynalite._runs.endswith("-repositories")
-    assert set(job_item) == set(job().to_document())
+    assert set(job_item) == set(job().to_document()) | {"updatedAt"}
     assert {"jobId", "createdAt", "repositoryCount", "createPullRequests"} <= set(job_item)
     assert job_item["status"] == {"S": "in-progress"}
     assert job_item["createdAt"] == {"S": "2025-01-01T00:00:00.000Z"}
@@ -251,6 +252,8 @@ def test_items_use_the_camelcase_names_and_core_status_strings(
         "linesRemoved",
         "tokenUsage",
         "logs",
+        "createdAt",
+        "updatedAt",
     }
     assert run_item["status"] == {"S": "in-progress"}
     assert (run_item["attempt"], run_item["version"]) == ({"N": "1"}, {"N": "1"})
@@ -286,36 +289,16 @@ def test_lost_conditions_are_not_logged_as_errors(
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-def test_tables_are_found_missing_created_once_and_then_found(dynalite: str) -> None:
-    client = dynamodb_client(dynalite, "us-east-1")
-    store = DynamoDbJobStore(client, "cody-ensure-test")
-
-    assert store.ensure_tables(create=False) == [
-        "cody-ensure-test-jobs",
-        "cody-ensure-test-repositories",
-    ]
-    assert store.ensure_tables(create=True) == [
-        "cody-ensure-test-jobs",
-        "cody-ensure-test-repositories",
-    ]
-    assert store.ensure_tables(create=True) == []
-    table = client.describe_table(TableName="cody-ensure-test-repositories")["Table"]
-    for name in ("cody-ensure-test-jobs", "cody-ensure-test-repositories"):
-        client.delete_table(TableName=name)
-
-    assert table["TableStatus"] == "ACTIVE"
-    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert table["KeySchema"] == [
-        {"AttributeName": "jobId", "KeyType": "HASH"},
-        {"AttributeName": "repositoryName", "KeyType": "RANGE"},
-    ]
-
-
 def test_items_hold_the_same_documents_as_the_sqlite_store(
     on_dynalite: DynamoDbJobStore, tmp_path: Path
 ) -> None:
-    sqlite = SqliteJobStore(tmp_path / "cody.db")
-    for store in (sqlite, on_dynalite):
+    clock = FakeClock(NOW)  # both stamp updatedAt at the same time
+    sqlite = SqliteJobStore(tmp_path / "cody.db", clock=clock)
+    jobs, runs_table = on_dynalite.tables
+    dynamodb = DynamoDbJobStore(
+        on_dynalite._client, "-", jobs_table=jobs, runs_table=runs_table, clock=clock
+    )
+    for store in (sqlite, dynamodb):
         store.create_job(full_job(), [full_run("job-ünï").evolve(status=RunStatus.PENDING)])
         claimed = store.claim_run("job-ünï", "ÖrgÜ/répo-☃", "w1", NOW, NOW + LEASE)
         store.save_run(claimed.evolve(summary="done", diff=None, status=RunStatus.COMPLETED))
@@ -342,8 +325,8 @@ def test_attributes_other_writers_keep_on_a_run_survive_its_saves(
     on_dynalite._client.update_item(
         TableName=on_dynalite._runs,
         Key=key,
-        UpdateExpression="SET expiresAt = :t",
-        ExpressionAttributeValues={":t": {"N": "1767225600"}},
+        UpdateExpression="SET expiresAt = :t, changes = :c",
+        ExpressionAttributeValues={":t": {"N": "1767225600"}, ":c": {"L": [{"S": "a.py"}]}},
     )
     claimed = on_dynalite.claim_run("job-1", "o/r00000", "w1", NOW, NOW + LEASE)
 
@@ -353,7 +336,9 @@ def test_attributes_other_writers_keep_on_a_run_survive_its_saves(
 
     item = on_dynalite._client.get_item(TableName=on_dynalite._runs, Key=key)["Item"]
     assert item["expiresAt"] == {"N": "1767225600"} and "leaseExpiresAt" not in item
-    assert on_dynalite.get_run("job-1", "o/r00000") == saved == done.evolve(version=2)
+    assert item["changes"] == {"L": [{"S": "a.py"}]}
+    stamped = done.evolve(version=2, updated_at=saved.updated_at)
+    assert on_dynalite.get_run("job-1", "o/r00000") == saved == stamped
 
 
 def test_keys_dynamodb_cannot_hold_are_refused_before_anything_is_written(

@@ -89,6 +89,36 @@ def test_a_pattern_that_can_never_match_is_a_configuration_error(pattern: str) -
         Allowlist.parse(pattern)
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "liamzdenek/*",
+        "github.com/liamzdenek/*",  # what the existing stack sets
+        "GitHub.com/LiamZdenek/*",
+        "www.github.com/liamzdenek/*",
+        "https://github.com/liamzdenek/*",
+        "https://github.com/liamzdenek/*/",
+        "https://www.github.com/liamzdenek/*.git",
+    ],
+)
+def test_owner_globs_take_every_spelling_a_repository_reference_takes(pattern: str) -> None:
+    allowlist = Allowlist.parse(pattern)
+
+    assert allowlist.allows(parse_reference("liamzdenek/cody"))
+    assert allowlist.allows(parse_reference("https://github.com/LiamZdenek/cody.git"))
+    assert not allowlist.allows(parse_reference("other/cody"))
+    assert not allowlist.allows(local("/liamzdenek/cody"))
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["http://github.com/o/*", "gitlab.com/o/*", "https://github.com/o/*/x", "github.com/*"],
+)
+def test_other_hosts_and_shapes_of_glob_are_still_refused(pattern: str) -> None:
+    with pytest.raises(InputError, match="ALLOWED_REPOSITORIES"):
+        Allowlist.parse(pattern)
+
+
 def test_check_names_the_repository_the_patterns_and_a_pattern_to_add() -> None:
     with pytest.raises(NotAllowedError) as caught:
         Allowlist.parse("acme/*, /srv/repos/*").check(github("other/widget"))

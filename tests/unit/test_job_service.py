@@ -6,6 +6,7 @@ import pytest
 
 from cody_core.errors import InputError
 from cody_core.models import JobStatus, RunStatus
+from cody_core.services.jobs import JobService
 from fakes.pipeline import Pipeline
 
 
@@ -31,6 +32,8 @@ def test_create_normalises_and_deduplicates_references():
         ([], {}, "no repositories"),
         (["acme/a"], {"command": None}, "--command"),
         (["acme/a"], {"prompt": "  "}, "no prompt"),
+        (["acme/a"], {"prompt": "🚀" * 60_000}, "shorten its prompt"),  # 240 KB, 60,000 characters
+        (["acme/a"], {"labels": ("x" * 1_000,) * 300}, "bytes stored"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_stored(repos, fields, message):
@@ -99,3 +102,56 @@ def test_diff_returns_each_changed_repositorys_patch():
     assert set(patches) == set(names)
     assert "+x = new_call()" in patches[names[0]]
     assert list(p.jobs.diff(job_id, names[1])) == [(names[1], patches[names[1]])]
+
+
+def test_a_new_job_lists_its_repositories_and_stamps_its_runs_and_their_expiry():
+    p = Pipeline()
+    jobs = JobService(p.store, p.artifacts, p.clock, p.allowlist, retention_days=2)
+
+    job = jobs.create(["acme/B", "acme/a", "acme/b"], name="n", prompt="p", command="true")
+
+    now, expiry = p.clock.now(), int(p.clock.now().timestamp()) + 2 * 86400
+    assert job.repositories == ("acme/b", "acme/a") and job.repository_count == 2
+    assert (job.created_at, job.updated_at, job.expires_at) == (now, now, expiry)
+    assert {(r.created_at, r.updated_at, r.expires_at) for r in p.store.runs(job.job_id)} == {
+        (now, now, expiry)
+    }
+    assert p.jobs.create(["acme/a"], name="n", prompt="p", command="true").expires_at is None
+
+
+def test_runs_of_a_job_the_api_wrote_are_found_however_their_names_are_spelt():
+    p = Pipeline()
+    p.store.put_job_document(
+        {
+            "jobId": "api-1",
+            "name": "n",
+            "prompt": "p",
+            "status": "pending",
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "repositories": ["Acme/App"],
+        }
+    )
+    for name in ("Acme/App", "github.com/acme/tool"):
+        p.store.put_run_document({"jobId": "api-1", "repositoryName": name, "status": "pending"})
+
+    assert p.jobs.run_for("api-1", "acme/app").repository_name == "Acme/App"
+    assert p.jobs.run_for("api-1", "Acme/App").repository_name == "Acme/App"
+    assert p.jobs.run_for("api-1", "https://github.com/acme/tool").repository_name == (
+        "github.com/acme/tool"
+    )
+    with pytest.raises(InputError, match="no repository acme/other"):
+        p.jobs.run_for("api-1", "acme/other")
+    assert p.jobs.get("api-1").assistant == "claude"
+
+
+def test_a_cut_inline_diff_is_printed_whole_from_the_artifact_store():
+    p = Pipeline()
+    job = p.jobs.create(["acme/a"], name="n", prompt="p", command="true")
+    whole = "".join(f"+line {n}\n" for n in range(60_000))
+    ref = p.artifacts.put(job.job_id, "acme/a", "diff", whole.encode())
+    run = p.store.get_run(job.job_id, "acme/a")
+    p.store.save_run(run.evolve(diff=whole, diff_ref=ref))
+
+    stored = p.store.get_run(job.job_id, "acme/a").diff
+    assert stored != whole and stored.startswith("+line 0\n")
+    assert list(p.jobs.diff(job.job_id)) == [("acme/a", whole)]

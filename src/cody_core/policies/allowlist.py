@@ -12,7 +12,12 @@ from cody_core.policies.guardrails import compile_glob
 from cody_core.policies.references import RepositoryRef, parse_reference
 
 _GITHUB_GLOB = re.compile(r"[A-Za-z0-9._*-]+/[A-Za-z0-9._*-]+")
-_FORMS = "owner/name, owner/*, */* or an absolute path such as /srv/repos/*"
+# Every spelling a repository reference accepts: the existing stack sets github.com/owner/*.
+_GITHUB_PREFIX = re.compile(r"(?:https://)?(?:www\.)?github\.com/", re.IGNORECASE)
+_FORMS = (
+    "owner/name, owner/* (or github.com/owner/*, https://github.com/owner/*), */* or an "
+    "absolute path such as /srv/repos/*"
+)
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,19 @@ def _matcher(pattern: str) -> _Matcher:
         return _Matcher(ref.kind, re.compile(re.escape(ref.name)))
     if pattern.startswith("/"):
         return _local_matcher(pattern)
+    pattern = _github_glob(pattern)
     if not _GITHUB_GLOB.fullmatch(pattern):
         raise InputError(f"ALLOWED_REPOSITORIES entry {pattern!r} is not one of {_FORMS}")
     return _Matcher("github", compile_glob(pattern.lower()))
+
+
+def _github_glob(pattern: str) -> str:
+    """`owner/*` out of `github.com/owner/*` or `https://github.com/owner/*.git/`."""
+    prefix = _GITHUB_PREFIX.match(pattern)
+    if prefix is None:
+        return pattern
+    rest = pattern[prefix.end() :].removesuffix("/")
+    return rest[:-4] if rest.lower().endswith(".git") else rest
 
 
 def _local_matcher(pattern: str) -> _Matcher:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from cody_core.errors import InputError
@@ -12,9 +11,6 @@ if TYPE_CHECKING:
 
 MAX_PROMPT_CHARACTERS = 100_000
 MAX_REPOSITORIES = 100_000
-# A job is one record in either store, and one DynamoDB item holds at most 400 KB: what the
-# job's own text may take, leaving room for the attributes written later (counts, times, ids).
-MAX_JOB_BYTES = 380_000
 # What `cody job run JOB` processes when neither the command nor the job sets a limit: the
 # seed's default, which the existing API also sends.
 DEFAULT_MAX_REPOSITORIES = 5
@@ -47,14 +43,4 @@ def check_repository_count(count: int) -> None:
         raise InputError(
             f"a job takes at most {MAX_REPOSITORIES:,} repositories: split the list into "
             "several jobs"
-        )
-
-
-def check_job_size(job: Job) -> None:
-    """The job's record must fit in one store item, whatever the store."""
-    size = len(json.dumps(job.to_document(), ensure_ascii=False).encode("utf-8", "replace"))
-    if size > MAX_JOB_BYTES:
-        raise InputError(
-            f"the job's text takes {size // 1000:,} KB, more than the {MAX_JOB_BYTES // 1000} KB "
-            "a stored job may hold: shorten the prompt, --command or --verify"
         )

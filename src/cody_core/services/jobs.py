@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
+from cody_core.bounds import diff_is_cut
 from cody_core.errors import InputError, NotFoundError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunStatus
 from cody_core.policies import limits
@@ -43,6 +47,7 @@ class JobService:
         allowlist: Allowlist,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         preflight: Preflight | None = None,
+        retention_days: float | None = None,
     ):
         self._store = store
         self._artifacts = artifacts
@@ -50,13 +55,15 @@ class JobService:
         self._allowlist = allowlist
         self._new_id = new_id
         self._preflight = preflight or NoPreflight()
+        self._retention = None if retention_days is None else timedelta(days=retention_days)
 
     def create(self, repositories: Sequence[str], **fields: Any) -> Job:
         """Validate everything first, then store the job and one pending run per repository."""
+        fields = {"assistant": "command", **fields}
         if not str(fields.get("prompt", "")).strip():
             raise InputError("the job has no prompt: pass --prompt TEXT or --prompt-file FILE")
         limits.check_prompt(str(fields["prompt"]))
-        if fields.get("assistant", "command") == "command" and not fields.get("command"):
+        if fields["assistant"] == "command" and not fields.get("command"):
             raise InputError("the command assistant needs a command: pass --command CMD")
         refs = parse_references(repositories)
         if not refs:
@@ -71,23 +78,37 @@ class JobService:
                 f"add them or a pattern such as {suggested_pattern(refused[0])} to "
                 "ALLOWED_REPOSITORIES"
             )
-        job = Job(
-            job_id=self._new_id(),
-            created_at=self._clock.now(),
-            repository_count=len(refs),
-            **fields,
+        now = self._clock.now()
+        stamps: dict[str, Any] = {"created_at": now, "updated_at": now}
+        if self._retention is not None:
+            stamps["expires_at"] = int((now + self._retention).timestamp())
+        try:
+            job = Job(
+                job_id=self._new_id(),
+                repository_count=len(refs),
+                repositories=tuple(ref.name for ref in refs),
+                **stamps,
+                **fields,
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            if not first["loc"]:  # the whole job: its own check says what is wrong and why
+                raise InputError(str(first["msg"]).removeprefix("Value error, ")) from None
+            where = ".".join(str(part) for part in first["loc"])
+            raise InputError(f"invalid {where}: {first['msg']}") from None
+        runs = (
+            RepositoryRun(job_id=job.job_id, repository_name=ref.name, **stamps) for ref in refs
         )
-        limits.check_job_size(job)
         check_job(job, lambda: frozenset(ref.kind for ref in refs), self._preflight)
-        runs = (RepositoryRun(job_id=job.job_id, repository_name=ref.name) for ref in refs)
         self._store.create_job(job, runs)
         return job
 
     def get(self, job_id: str) -> Job:
         return require_job(self._store, job_id)
 
-    def list(self) -> Iterator[Job]:
-        return self._store.list_jobs()
+    def list(self, status: JobStatus | None = None) -> Iterator[Job]:
+        """Jobs newest first, all of them or those in one status."""
+        return self._store.list_jobs(status)
 
     def report(self, job_id: str) -> tuple[Job, Iterator[RepositoryRun]]:
         """The job, read once, and its runs, read a page at a time as they are consumed."""
@@ -95,9 +116,14 @@ class JobService:
 
     def run_for(self, job_id: str, repository: str) -> RepositoryRun:
         name = parse_reference(repository).name
-        run = self._store.get_run(job_id, name)
-        if run is None:
+        run = self._store.get_run(job_id, name) or self._store.get_run(job_id, repository)
+        if run is None:  # the existing API keeps names as typed: Owner/Repo, github.com/o/r
             self.get(job_id)
+            run = next(
+                (r for r in self._store.iter_runs(job_id) if _names(r.repository_name, name)),
+                None,
+            )
+        if run is None:
             raise InputError(f"job {job_id} has no repository {name}: see `cody job status`")
         return run
 
@@ -143,7 +169,7 @@ class JobService:
         """(repository, patch) for each run with a change."""
         runs = [self.run_for(job_id, repository)] if repository else self.report(job_id)[1]
         for run in runs:
-            if run.diff is not None:
+            if run.diff is not None and (run.diff_ref is None or not diff_is_cut(run.diff)):
                 yield run.repository_name, run.diff
             elif run.diff_ref is not None:  # bytes that are not UTF-8 come back as they were
                 yield (
@@ -165,6 +191,14 @@ class JobService:
             return self._artifacts.get(ref)
         except NotFoundError as exc:
             raise InputError(f"artifact {ref} is missing: {exc}") from exc
+
+
+def _names(stored: str, name: str) -> bool:
+    """Whether a stored repository name, however it was spelt, is the repository `name`."""
+    try:
+        return parse_reference(stored).name == name
+    except InputError:
+        return False
 
 
 def require_job(store: JobStore, job_id: str) -> Job:

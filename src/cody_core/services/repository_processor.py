@@ -18,8 +18,8 @@ from cody_core.errors import (
     StoppedError,
 )
 from cody_core.models import (
-    MAX_INLINE_DIFF_BYTES,
     MAX_MESSAGE_BYTES,
+    ClaudeConversation,
     Job,
     LogEntry,
     RepositoryRun,
@@ -31,6 +31,7 @@ from cody_core.models import (
 from cody_core.policies import pull_request_text
 from cody_core.policies.allowlist import Allowlist
 from cody_core.policies.classification import classify
+from cody_core.policies.conversation import api_messages
 from cody_core.policies.guardrails import DiffLimits, check_diff
 from cody_core.policies.references import RepositoryRef, parse_reference
 from cody_core.policies.secrets import redact
@@ -38,6 +39,7 @@ from cody_core.policies.wording import counted
 from cody_core.ports import (
     ArtifactStore,
     AssistantRequest,
+    AssistantResult,
     Checkout,
     Clock,
     CodeAssistant,
@@ -171,7 +173,9 @@ class _Attempt:
             }
             self.verified = result.verification
             if result.conversation is not None:
-                changes["conversation_ref"] = self.artifact("conversation", result.conversation)
+                stored = self.artifact("conversation", result.conversation)
+                changes["conversation_ref"] = stored
+                changes["claude_conversation"] = self.inline_conversation(result, stored)
             output = f"assistant finished ({result.stop_reason})"
             if result.output_tail:  # its end says how the command ended: that part must fit
                 room = MAX_MESSAGE_BYTES - len(output.encode()) - 2
@@ -221,7 +225,7 @@ class _Attempt:
             changed_files=tuple(f.path for f in diff.files),
             lines_added=diff.lines_added,
             lines_removed=diff.lines_removed,
-            diff=patch if _inline(diff) else None,
+            diff=patch,  # the run keeps as much of it as fits the item
             diff_ref=self.artifact("diff", patch),
         )
         draft = job.draft
@@ -300,6 +304,14 @@ class _Attempt:
             self.p.redact(data).encode("utf-8", "surrogateescape"),
         )
 
+    def inline_conversation(self, result: AssistantResult, ref: str) -> ClaudeConversation:
+        """The session in the existing API's shape, kept on the run where the dashboard reads it."""
+        now_ms = int(self.p.clock.now().timestamp() * 1000)
+        messages = api_messages(result.conversation or [], now_ms, self.p.redact)
+        return ClaudeConversation.model_validate(
+            {"thread_id": ref, "messages": messages, "token_usage": result.token_usage}
+        )
+
     def save(self, log_message: str | None = None, level: str = "info", **changes: Any) -> None:
         run = self.current.evolve(**changes)
         renewed = self.lease_expiry()
@@ -358,11 +370,3 @@ class _Attempt:
         except Exception as exc:  # store unreachable: the lease expires and another takes over
             log.warning("could not release %s: %s", self.current.repository_name, exc)
         return self.current
-
-
-def _inline(diff: Diff) -> bool:
-    """Small UTF-8 diffs are also kept on the run itself, where the dashboard reads them."""
-    try:
-        return len(diff.patch.encode()) <= MAX_INLINE_DIFF_BYTES
-    except UnicodeEncodeError:
-        return False
