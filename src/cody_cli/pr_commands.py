@@ -88,7 +88,7 @@ def _report(outcomes: Iterator[Outcome], stop: threading.Event, json: bool) -> N
     for outcome in outcomes:
         done.append(outcome)
         if not json:
-            print(fleet_render.outcome_line(outcome), flush=True)
+            print(fleet_render.outcome_lines(outcome), flush=True)
     if json:
         render.print_json([fleet_render.outcome_document(o) for o in done])
     else:
