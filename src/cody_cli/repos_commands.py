@@ -68,6 +68,11 @@ def list_repositories(
     GITHUB_TOKEN.
     """
     chosen = selection(org, topic, search, exclude, include_forks, include_archived)
+    if not (org or search):
+        raise InputError(
+            "say where to look with --org OWNER or --search QUERY (--topic and --exclude "
+            "only narrow what they find)"
+        )
     repositories = select(chosen).repositories
     if json:
         render.print_json([fleet_render.repository_document(r) for r in repositories])

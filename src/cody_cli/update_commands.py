@@ -166,5 +166,7 @@ def update(
     if verify is not None:
         changes["verify_command"] = verify or None
     job, count = container.updates().update(job_id, changes)
+    if not changes:
+        print("no option given: the job's own options apply again", file=sys.stderr)
     back = counted(count, "repository")
     print(f"{back} back to pending: `cody job run {job.job_id} 0` applies the update")

@@ -112,14 +112,18 @@ def test_publish_of_a_clean_preview_exits_0_with_the_closing_line(tmp_path, env)
     assert "publishing 2 stored changes" in published.stderr
 
 
-def test_update_counts_in_good_grammar(tmp_path, env):
+def test_update_counts_in_good_grammar_and_says_when_no_option_changed(tmp_path, env):
     repos = forge(tmp_path, 1)
     job_id = create(repos)
     cody("job", "run", job_id)
 
     updated = cody("job", "update", job_id, "--name", "renamed")
+    cody("job", "run", job_id, "0")
+    again = cody("job", "update", job_id)
 
     assert updated.stdout.strip() == (
         f"1 repository back to pending: `cody job run {job_id} 0` applies the update"
     )
+    assert updated.stderr == ""
     assert json.loads(cody("job", "status", job_id, "--json").stdout)["name"] == "renamed"
+    assert "no option given: the job's own options apply again" in again.stderr
