@@ -92,7 +92,9 @@ def pull_requests_table(job_id: str, tracked: list[Tracked], summary: dict[str, 
     sys.stdout.write(f"pull requests of {job_id}\n{columns(headers)}repository\n")
     for t, row in zip(tracked, cells, strict=True):
         lines = _where(t.run.repository_name, t.run.pull_request_url or "", room)
-        if t.error:
+        if t.error and room is None:  # piped: a row is one line
+            lines = [f"{lines[0]}{GAP}{_shortened(t.error)}"]
+        elif t.error:
             lines += fold(_shortened(t.error), room, words=True)
         _write_row(columns(row), lines)
     print(counts_line(summary, "pull request"))

@@ -7,7 +7,9 @@ import json
 
 from cli_support import cody, create, forge, runs_of
 from forge import make_bare_repo
+from github_fake import Canned
 
+PULL = "/repos/{owner}/{repo}/pulls/{pull_number}"
 LONG = "a-service-whose-name-goes-on-and-on-well-past-what-one-line-can-hold"
 
 
@@ -40,6 +42,27 @@ def test_job_prs_fits_80_columns_and_cuts_no_repository_or_url(fleet, monkeypatc
         assert whole_on_a_line(table, repository) and whole_on_a_line(table, urls[repository])
     assert long in folded(table) and urls[long] in folded(table)  # folded, never cut
     assert table.rstrip().endswith("3 pull requests: 3 open")
+
+
+def test_a_pull_request_that_could_not_be_read_says_why_on_its_own_row(fleet, monkeypatch):
+    repositories = [fleet.add(name) for name in ("api", "web")]
+    job_id = create(repositories)
+    cody("job", "run", job_id, "0")
+    gone = Canned(404, {"message": "Not Found"})
+
+    fleet.fake.answer_next("GET", PULL, gone)
+    piped = cody("job", "prs", job_id, code=1).stdout
+    monkeypatch.setenv("COLUMNS", "80")
+    fleet.fake.answer_next("GET", PULL, gone)
+    narrow = cody("job", "prs", job_id, code=1).stdout
+
+    (row,) = [line for line in piped.splitlines() if "octo/api" in line]
+    assert row.startswith("open ") and row.endswith("GITHUB_TOKEN may not see it")  # one line
+    assert len(piped.splitlines()) == 5  # title, header, two rows, counts
+    assert fits(narrow) and "not-found: reading pull request #1 of octo/api" in " ".join(
+        narrow.split()
+    )
+    assert whole_on_a_line(narrow, "octo/web")
 
 
 def test_bulk_actions_fold_their_reasons_at_80_columns_and_one_line_each_when_piped(
