@@ -106,7 +106,11 @@ def create_and_run(
 )
 @cli_errors
 def demo(concurrency: Concurrency = 4) -> None:
-    """Build sample repositories under CODY_HOME and run a real job over them."""
+    """Build sample repositories under CODY_HOME and run a job on them.
+
+    The job is real: it clones, changes, verifies, commits, pushes, opens pull requests and
+    merges them, all on this machine. With CLAUDE_API_KEY set Claude changes the code.
+    """
     from cody_cli.demo import run_demo
 
     run_demo(job_commands.container, concurrency)

@@ -21,6 +21,6 @@ def show_pull_requests_and_merge(container: Any, job_id: str) -> None:
     options = MergeOptions(require_checks=False)
     outcomes = list(container.pull_request_actions().merge(job_id, options))
     for outcome in outcomes:
-        print(fleet_render.outcome_line(outcome))
+        print(fleet_render.outcome_lines(outcome))
     merged = sum(outcome.action == "merged" for outcome in outcomes)
     print(f"{merged} of {len(outcomes)} pull requests merged into their default branch")

@@ -43,7 +43,8 @@ def _report(error: typer.TyperException) -> int:
         return EXIT_INPUT
     context = getattr(error, "ctx", None)
     where = f": see `{context.command_path} --help`" if context is not None else ""
-    message = error.format_message().rstrip(".")
+    # Typer checks choices with pydantic, whose messages start "Value error, ".
+    message = error.format_message().replace("Value error, ", "").rstrip(".")
     print(f"error: {message[:1].lower()}{message[1:]}{where}", file=sys.stderr)
     return error.exit_code
 

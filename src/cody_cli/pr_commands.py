@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cody_cli import fleet_render, render
+from cody_cli import fleet_render, help_text, render
 from cody_cli.errors import EXIT_UNFINISHED, cli_errors
+from cody_cli.group import PlainCommand
 from cody_cli.job_commands import JobId
 from cody_cli.job_commands import app as job_app
 from cody_cli.options import Json
@@ -27,8 +28,8 @@ EXIT_ACTION_FAILED = 1
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Print what would be done; change nothing.")
 ]
-DeleteBranch = Annotated[
-    bool, typer.Option("--delete-branch", help="Delete each branch once its pull request is done.")
+OutcomesJson = Annotated[
+    bool, typer.Option("--json", help="Print what happened to each as JSON instead.")
 ]
 
 
@@ -53,10 +54,19 @@ def _stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, old)
 
 
-@job_app.command("prs")
+@job_app.command(
+    "prs",
+    cls=PlainCommand,
+    epilog=help_text.epilog('cody job prs "$JOB" --json | jq .summary', help_text.PULL_REQUESTS),
+)
 @cli_errors
 def pull_requests(job_id: JobId, json: Json = False) -> None:
-    """Refresh and show each pull request: state, checks, review decision, mergeable."""
+    """Refresh and show the job's pull requests.
+
+    Each one's state, checks, review decision and mergeability, as its host says now, stored on
+    its run; then the counts by state. Exits 0 when every one was read, 1 when one could not
+    be, 2 on bad input and 3 when interrupted.
+    """
     from cody_core.services.tracking import summary
 
     with _stop_on_signals() as stop:
@@ -78,7 +88,7 @@ def _report(outcomes: Iterator[Outcome], stop: threading.Event, json: bool) -> N
     for outcome in outcomes:
         done.append(outcome)
         if not json:
-            print(fleet_render.outcome_line(outcome), flush=True)
+            print(fleet_render.outcome_lines(outcome), flush=True)
     if json:
         render.print_json([fleet_render.outcome_document(o) for o in done])
     else:
@@ -90,22 +100,40 @@ def _report(outcomes: Iterator[Outcome], stop: threading.Event, json: bool) -> N
         raise typer.Exit(EXIT_ACTION_FAILED)
 
 
-@job_app.command()
+@job_app.command(
+    cls=PlainCommand,
+    epilog=help_text.epilog(
+        'cody job merge "$JOB" --method squash --delete-branch --dry-run', help_text.MERGE
+    ),
+)
 @cli_errors
 def merge(
     job_id: JobId,
-    method: Annotated[Method, typer.Option(help="How to merge.")] = Method.squash,
+    method: Annotated[
+        Method,
+        typer.Option(
+            metavar="[squash|merge|rebase]", help="How to merge (local repositories: no rebase)."
+        ),
+    ] = Method.squash,
     require_checks: Annotated[
-        bool, typer.Option(help="Only pull requests whose checks passed (none is not passing).")
+        bool,
+        typer.Option(help="Only pull requests whose checks passed (no checks is not passing)."),
     ] = True,
     require_approval: Annotated[
         bool, typer.Option("--require-approval", help="Only approved pull requests.")
     ] = False,
-    delete_branch: DeleteBranch = False,
+    delete_branch: Annotated[
+        bool, typer.Option("--delete-branch", help="Delete each branch once merged.")
+    ] = False,
     dry_run: DryRun = False,
-    json: Json = False,
+    json: OutcomesJson = False,
 ) -> None:
-    """Merge the open, mergeable pull requests whose checks passed; say why not for the rest."""
+    """Merge the ready pull requests; say why not for the rest.
+
+    Ready: open (drafts are not), mergeable, its checks passed and, with --require-approval,
+    approved. Exits 0 when every pull request was handled or reported with its reason, 1 when
+    an action failed, 2 on bad input and 3 when interrupted (running it again resumes).
+    """
     from cody_core.services.pull_request_actions import MergeOptions
 
     options = MergeOptions(method.value, require_checks, require_approval, delete_branch)
@@ -114,30 +142,56 @@ def merge(
         _report(outcomes, stop, json)
 
 
-@job_app.command()
+@job_app.command(
+    cls=PlainCommand,
+    epilog=help_text.epilog(
+        'cody job close "$JOB" --comment "Not needed after all" --delete-branch',
+        help_text.PULL_REQUEST_WRITES,
+    ),
+)
 @cli_errors
 def close(
     job_id: JobId,
-    comment: Annotated[str | None, typer.Option(help="Comment on each before closing it.")] = None,
-    delete_branch: DeleteBranch = False,
+    comment: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Comment on each before closing it.")
+    ] = None,
+    delete_branch: Annotated[
+        bool, typer.Option("--delete-branch", help="Delete each branch once closed.")
+    ] = False,
     dry_run: DryRun = False,
-    json: Json = False,
+    json: OutcomesJson = False,
 ) -> None:
-    """Close the job's open pull requests (drafts too)."""
+    """Close the job's open pull requests (drafts too).
+
+    Exits 0 when every pull request was closed or reported with its reason, 1 when an action
+    failed, 2 on bad input and 3 when interrupted (running it again resumes).
+    """
     with _stop_on_signals() as stop:
         actions = container.pull_request_actions()
         _report(actions.close(job_id, comment, delete_branch, dry_run, stop.is_set), stop, json)
 
 
-@job_app.command("comment")
+@job_app.command(
+    "comment",
+    cls=PlainCommand,
+    epilog=help_text.epilog(
+        'cody job comment "$JOB" "Rebased on main: please have another look."',
+        help_text.PULL_REQUEST_WRITES,
+    ),
+)
 @cli_errors
 def comment_command(
     job_id: JobId,
-    text: Annotated[str, typer.Argument(help="The comment (Markdown).")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The comment (Markdown).")],
     dry_run: DryRun = False,
-    json: Json = False,
+    json: OutcomesJson = False,
 ) -> None:
-    """Comment on every open pull request of the job; the same text is never posted twice."""
+    """Comment on every open pull request of the job (drafts too).
+
+    The same text is never posted twice on one pull request. Exits 0 when every pull request
+    was handled or reported with its reason, 1 when an action failed, 2 on bad input and 3
+    when interrupted (running it again resumes).
+    """
     with _stop_on_signals() as stop:
         actions = container.pull_request_actions()
         _report(actions.comment(job_id, text, dry_run, stop.is_set), stop, json)

@@ -20,6 +20,7 @@ STATUS_WIDTH = 11  # "in-progress"
 CHANGES_WIDTH = 16
 ID_WIDTH = 36  # a uuid: never cut, never folded
 MAX_ERROR_SHOWN = 300
+URL_MARGIN = 2  # where a URL too long for its column starts: left, whole on its line
 
 
 def print_json(data: Any) -> None:
@@ -52,6 +53,26 @@ def fold(text: str, room: int | None, words: bool = False) -> list[str]:
     return [text[i : i + room] for i in range(0, len(text), room)]
 
 
+class Outdented(str):
+    """A row's line written at URL_MARGIN rather than under its column."""
+
+
+def fold_url(url: str, room: int | None, columns: int | None) -> list[str]:
+    """A URL on one line, so that a terminal can open it: under its column when it fits, else
+    from the left margin; folded only when it is longer than the whole line."""
+    if room is None or columns is None or len(url) <= room:
+        return [url]
+    return [Outdented(part) for part in fold(url, columns - URL_MARGIN)]
+
+
+def continued(lines: Iterable[str], indent: int) -> str:
+    """A row's further lines, each under its column (or at the margin, if Outdented)."""
+    return "".join(
+        " " * (URL_MARGIN if isinstance(line, Outdented) else indent) + line + "\n"
+        for line in lines
+    )
+
+
 def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:
     """The job's runs as rows, printed as they are read: memory stays flat for any size."""
     columns = width()
@@ -65,7 +86,7 @@ def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:
         counts[run.status] += 1
         lines = fold(run.repository_name, room)
         if run.pull_request_url:
-            lines += fold(run.pull_request_url, room)
+            lines += fold_url(run.pull_request_url, room, columns)
         if run.error:
             error = f"{run.error.kind}: {run.error.message}"
             if len(error) > MAX_ERROR_SHOWN:
@@ -73,7 +94,7 @@ def status_table(job: Job, runs: Iterable[RepositoryRun]) -> None:
             lines += fold(" ".join(error.split()), room, words=True)
         first = f"{run.status:<{STATUS_WIDTH}}  {_changes(run):<{CHANGES_WIDTH}}  "
         write(first + lines[0] + "\n")
-        write("".join(" " * indent + line + "\n" for line in lines[1:]))
+        write(continued(lines[1:], indent))
     totals = ", ".join(f"{count:,} {status}" for status, count in sorted(counts.items()))
     write(f"{counted(sum(counts.values()), 'repository')}: {totals or 'none'}\n")
 

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cody_cli import fleet_render, render
+from cody_cli import fleet_render, help_text, render
 from cody_cli.errors import cli_errors
+from cody_cli.group import PlainCommand
 from cody_cli.options import Json
 from cody_cli.root import container
 from cody_cli.selection_options import (
@@ -25,7 +26,8 @@ from cody_core.errors import InputError
 if TYPE_CHECKING:
     from cody_core.services.selection import Selected, Selection
 
-app = typer.Typer(help="Find repositories on GitHub.", no_args_is_help=True)
+app = typer.Typer(help="Find repositories on GitHub.", no_args_is_help=True, rich_markup_mode=None)
+LIST_EXAMPLE = "cody repos list --org acme --topic python --exclude 'acme/legacy-*' --json"
 
 
 def select(chosen: Selection) -> Selected:
@@ -49,7 +51,7 @@ def selected_names(chosen: Selection) -> list[str]:
     return [repository.name for repository in selected.repositories]
 
 
-@app.command("list")
+@app.command("list", cls=PlainCommand, epilog=help_text.epilog(LIST_EXAMPLE, help_text.SELECT))
 @cli_errors
 def list_repositories(
     org: Org = None,
@@ -60,8 +62,17 @@ def list_repositories(
     include_archived: IncludeArchived = False,
     json: Json = False,
 ) -> None:
-    """Print the repositories `job create` would take with the same options."""
+    """Print the repositories `job create` would take with the same options.
+
+    Repositories outside ALLOWED_REPOSITORIES are left out (stderr says how many). Needs
+    GITHUB_TOKEN.
+    """
     chosen = selection(org, topic, search, exclude, include_forks, include_archived)
+    if not (org or search):
+        raise InputError(
+            "say where to look with --org OWNER or --search QUERY (--topic and --exclude "
+            "only narrow what they find)"
+        )
     repositories = select(chosen).repositories
     if json:
         render.print_json([fleet_render.repository_document(r) for r in repositories])

@@ -36,11 +36,18 @@ Exclude = Annotated[
     list[str] | None,
     typer.Option("--exclude", metavar="GLOB", help="Leave out owner/name matching this; repeat."),
 ]
-IncludeForks = Annotated[bool, typer.Option(help="Keep forks (left out by default).")]
-IncludeArchived = Annotated[bool, typer.Option(help="Keep archived repositories.")]
+IncludeForks = Annotated[
+    bool, typer.Option("--include-forks", help="Keep forks (left out by default).")
+]
+IncludeArchived = Annotated[
+    bool, typer.Option("--include-archived", help="Keep archived repositories (left out too).")
+]
 OnExistingBranch = Annotated[
     ExistingBranch,
-    typer.Option(help="A branch that exists and was not pushed by this job: skip or replace."),
+    typer.Option(
+        metavar="[skip|replace]",
+        help="A branch that exists and was not pushed by this job: skip or replace.",
+    ),
 ]
 
 

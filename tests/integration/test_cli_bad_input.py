@@ -193,3 +193,18 @@ def test_submit_refuses_a_local_store_and_calls_nothing(tmp_path, env):
 
     assert "CODY_STORE=dynamodb" in line and "SQLite" in line
     assert "batchJobId" not in status(job_id)
+
+
+def test_a_choice_not_offered_is_named_with_the_choices_in_plain_words(env):
+    line = one_line(cody("job", "merge", "any-job", "--method", "fast", ok=False))
+
+    assert "invalid value for '--method': 'fast' is not one of 'squash', 'merge', 'rebase'" in line
+    assert "Value error" not in line and line.endswith(" job merge --help`")
+
+
+def test_repos_list_without_where_to_look_says_which_options_do(env):
+    bare = one_line(cody("repos", "list", ok=False))
+    narrowed = one_line(cody("repos", "list", "--topic", "python", ok=False))
+
+    assert bare == narrowed
+    assert "--org OWNER or --search QUERY" in bare

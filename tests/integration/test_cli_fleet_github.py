@@ -242,7 +242,7 @@ def test_publish_pushes_the_stored_changes_of_a_preview_onto_the_default_branch_
     news = push_commit(fleet.bare(moved), "main", {"NEWS": "news\n"}, "Upstream news")
     push_commit(fleet.bare(conflicting), "main", {"app.py": "x = other_call()\n"}, "Upstream")
 
-    result = cody("job", "publish", job_id)
+    result = cody("job", "publish", job_id, code=1)  # like `job run`: a repository failed
     again = cody("job", "publish", job_id)
 
     runs = runs_of(job_id)
@@ -255,7 +255,8 @@ def test_publish_pushes_the_stored_changes_of_a_preview_onto_the_default_branch_
     branch = f"cody/{job_id}"
     assert git("rev-parse", f"{branch}~1", cwd=fleet.bare(moved)) == news  # on the new tip
     assert git("show", f"{branch}:app.py", cwd=fleet.bare(moved)) == "x = new_call()"
-    assert "3 stored changes taken up; 3 completed, 1 failed" in result.stdout
-    assert "nothing to publish" in again.stdout
+    assert "publishing 3 stored changes" in result.stderr
+    assert result.stdout.startswith(f"{job_id} completed: 3 completed, 1 failed, 0 skipped")
+    assert "nothing to publish" in again.stderr
     logs = cody("job", "logs", job_id, moved).stdout
     assert logs.count("assistant finished") == 1  # the preview's: publishing ran no assistant

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import typer
+from typer.core import TyperGroup
 
 from cli_support import cody, create, forge
 from cody_cli.app import app
+from cody_cli.group import PlainCommand
 
-COMMANDS = [
-    ("run",), ("demo",), ("store", "init"),
-    *[("job", name) for name in ("create", "run", "submit", "status", "list", "cancel", "retry",
-                                 "diff", "conversation", "logs")],
-]  # fmt: skip
+README = Path(__file__).parents[2] / "README.md"
+
+
+def command_tree(
+    group: TyperGroup, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], object]]:
+    """Every group and command under `group`, with the words that call it."""
+    yield path, group
+    for name, command in group.commands.items():
+        if isinstance(command, TyperGroup):
+            yield from command_tree(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+TREE = dict(command_tree(typer.main.get_command(app)))  # type: ignore[arg-type]
+COMMANDS = [path for path, command in TREE.items() if not isinstance(command, TyperGroup)]
+GROUPS = [path for path, command in TREE.items() if isinstance(command, TyperGroup)]
+
+
+def configured_variables() -> list[str]:
+    """The variables the README's Configuration table names."""
+    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row)]
 
 
 def test_job_list_shows_whole_ids_at_80_columns_and_when_piped(tmp_path, env, monkeypatch):
@@ -49,15 +75,42 @@ def test_job_status_fits_80_columns_and_cuts_nothing(tmp_path, env, monkeypatch)
     assert table.rstrip().endswith("2 repositories: 2 failed")
 
 
+def test_the_help_test_covers_every_command_of_the_app():
+    assert {("job", "merge"), ("job", "update"), ("repos", "list"), ("store", "init")} <= set(
+        COMMANDS
+    )
+    assert {(), ("job",), ("repos",), ("store",)} <= set(GROUPS)
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_help_reads_well_at_80_columns(command, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
 
     text = cody(*command, "--help").stdout
+    usage = text.splitlines()[0]
+
+    assert isinstance(TREE[command], PlainCommand), command
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    assert not re.search(r"<[^\s>]+>|int range|x>=", text), text  # plain metavars
+    assert re.fullmatch(rf"Usage: \S+ {' '.join(command)} \[OPTIONS\]( \[?[A-Z_]+\]?)*", usage), (
+        usage
+    )
+    assert "Example:" in text and f"cody {' '.join(command)}" in text.split("Example:")[1]
+    reads = re.search(r"Reads ([A-Z0-9_*, ]+) \(README: Configuration\)\.", " ".join(text.split()))
+    assert reads, text
+    known = configured_variables()
+    for name in reads.group(1).split(", "):
+        assert fnmatch.filter(known, name), f"{name} is not in the README's Configuration"
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda path: " ".join(("cody", *path)))
+def test_command_lists_show_each_summary_whole_at_80_columns(group, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+
+    text = cody(*group, "--help").stdout
 
     assert max(len(line) for line in text.splitlines()) <= 80, text
-    assert not re.search(r"<\w+>|<list\[|int range|x>=|\{[A-Z_]+\}", text), text  # plain metavars
-    assert "Example:" in text and "Reads " in text and "CODY" in text
+    assert "..." not in text.split("Commands:")[1], text  # click cut a summary short
 
 
 def test_required_options_say_so_and_cody_has_a_version(monkeypatch):
