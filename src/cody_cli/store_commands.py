@@ -29,7 +29,7 @@ def init(
         ),
     ] = False,
 ) -> None:
-    """Create the store's tables, their indexes and TTL when absent; safe to run twice.
+    """Add the tables, indexes and TTL the store lacks; safe twice.
 
     Against a local endpoint (DYNAMODB_ENDPOINT) what is missing is added; against a real
     AWS account it is only reported unless --create is given.
