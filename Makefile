@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint contracts unit integration bench clean
+.PHONY: demo test bubblewrap lint contracts unit integration bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/cody demo
 
-test: $(STAMP) node_modules/.installed lint contracts
+test: $(STAMP) node_modules/.installed bubblewrap lint contracts
 	$(BIN)/pytest
+
+# The sandbox tests run repository code under bubblewrap: install it where it is missing and
+# apt can (as root on Debian, as CI runs); elsewhere the tests that need it say why they skip.
+bubblewrap:
+	@if command -v bwrap >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -qq bubblewrap >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }; \
+	else echo "bubblewrap is missing and cannot be installed here (not root, or no apt-get):" \
+		"the bwrap tier's tests will skip"; fi
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

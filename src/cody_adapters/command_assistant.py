@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cody_core.errors import CodyError, InputError, StoppedError, TransientError
 from cody_core.models import Job
+from cody_core.policies import repository_code
 from cody_core.ports import AssistantRequest, AssistantResult, CommandRunner
 
 _OUTPUT_TAIL = 2_000
@@ -13,25 +14,32 @@ _ERROR_LINES = 10
 class CommandAssistant:
     """Changes the code by running the job's command in the checkout."""
 
-    def __init__(self, runner: CommandRunner, timeout: float = 600):
+    def __init__(self, runner: CommandRunner):
         self._runner = runner
-        self._timeout = timeout
 
     def admit(self, job: Job) -> None:
         """A command costs no tokens: every session may start."""
 
     def change(self, request: AssistantRequest) -> AssistantResult:
-        command = request.job.command
+        job, checkout = request.job, request.checkout
+        command = job.command
         if not command:
             raise InputError("the command assistant needs --command")
+        timeout = job.command_timeout
         result = self._runner.run(
-            command, request.checkout.path, self._timeout, request.should_stop
+            command,
+            checkout.path,
+            timeout,
+            request.should_stop,
+            env=repository_code.environment(job, checkout.repository.name),
+            network=job.network,
         )
         if result.stopped:
             raise StoppedError(f"`{command}` was stopped: the worker is stopping")
         if result.timed_out:
             raise TransientError(
-                f"`{command}` did not finish within {self._timeout:g}s", kind="timeout"
+                f"`{command}` did not finish within {timeout:g}s (--command-timeout)",
+                kind="timeout",
             )
         if result.exit_code != 0:
             last_lines = "\n".join(result.output.splitlines()[-_ERROR_LINES:])

@@ -38,20 +38,35 @@ def parse_diff(output: bytes) -> Diff:
     return Diff(tuple(files), patch.decode("utf-8", errors="surrogateescape"))
 
 
+def local_git_dir(repository: Path) -> Path | None:
+    """The git dir of a local repository (bare, or a work tree's .git) whose refs are plain
+    files; None when git itself must be asked (a gitfile, or the reftable format)."""
+    for candidate in (repository / ".git", repository):
+        if (candidate / "refs").is_dir() and (candidate / "HEAD").is_file():
+            return None if (candidate / "reftable").exists() else candidate
+    return None
+
+
+def read_ref(git_dir: Path, ref: str) -> str | None:
+    """The commit `ref` points at, from the loose ref or packed-refs; None when it is absent."""
+    loose = read_or_none(git_dir / ref)
+    if loose is not None:
+        return loose.decode().strip()
+    for line in (read_or_none(git_dir / "packed-refs") or b"").decode().splitlines():
+        sha, _, name = line.partition(" ")
+        if name == ref:
+            return sha
+    return None
+
+
 def read_head(git_dir: Path) -> tuple[str, str] | None:
     """(HEAD's ref, commit sha) read from the files git writes, or None when HEAD is unborn."""
     head = (git_dir / "HEAD").read_text().strip()
     if not head.startswith("ref: "):
         return "HEAD", head
     ref = head.removeprefix("ref: ")
-    loose = read_or_none(git_dir / ref)
-    if loose is not None:
-        return ref, loose.decode().strip()
-    for line in (read_or_none(git_dir / "packed-refs") or b"").decode().splitlines():
-        sha, _, name = line.partition(" ")
-        if name == ref:
-            return ref, sha
-    return None
+    sha = read_ref(git_dir, ref)
+    return None if sha is None else (ref, sha)
 
 
 def read_or_none(path: Path) -> bytes | None:

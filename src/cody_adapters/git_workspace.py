@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,43 +15,44 @@ from urllib.parse import urlsplit
 
 from cody_adapters.environment import scrubbed_environ
 from cody_adapters.files import replace_atomically
-from cody_adapters.git_files import parse_diff, read_head, read_or_none, remove_tree
-from cody_core.errors import CodyError, InputError, NotFoundError, SkippedError, TransientError
+from cody_adapters.git_checkout_state import CheckoutState, identity, restore_git_dir
+from cody_adapters.git_files import (
+    local_git_dir,
+    parse_diff,
+    read_head,
+    read_or_none,
+    read_ref,
+)
+from cody_adapters.git_remote_errors import remote_error
+from cody_adapters.sandbox import Sandbox
+from cody_adapters.sandbox.areas import seal_git_dir
+from cody_core.errors import CodyError, InputError, NotFoundError, TransientError
 from cody_core.policies.references import RepositoryRef
 from cody_core.policies.secrets import redact
 from cody_core.ports import Checkout, Diff
 
-# Every git process: hooks never run (the assistant's commands could have written .git/hooks)
-# and paths are printed as they are rather than octal-quoted.
-_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "core.quotepath=false")
+# Every git process: no hook, fsmonitor, credential helper or background gc runs, whatever
+# the config says, and paths are printed as they are rather than octal-quoted.
+_SAFE = (
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "maintenance.auto=false",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "credential.helper=",
+    "-c",
+    "core.quotepath=false",
+)
 _DROPPED = frozenset({"XDG_CONFIG_HOME", "SSH_ASKPASS"})
 # Every GIT_*: an inherited GIT_DIR or GIT_INDEX_FILE would point git at another repository.
 _DROPPED_PREFIXES = ("GIT_",)
 # What the server says when the branch moved after it advertised it and before it updated it.
 _MOVED_ON_SERVER = ("failed to update ref", "cannot lock ref", "incorrect old value")
 _REJECTED = "[rejected]"  # what `push --porcelain` says when the lease or fast-forward fails
-# What git prints when the server refused our credentials (it would prompt, but may not).
-_AUTH_FAILURES = (
-    "authentication failed",
-    "could not read username",
-    "could not read password",
-    "terminal prompts disabled",
-    "returned error: 401",
-    "returned error: 403",
-    "permission to",
-)
-_NETWORK_FAILURES = (
-    "could not resolve host",
-    "failed to connect",
-    "connection refused",
-    "connection timed out",
-    "operation timed out",
-    "connection reset",
-    "rpc failed",
-    "early eof",
-    "returned error: 5",
-    "the remote end hung up unexpectedly",
-)
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,16 @@ class GitCliWorkspace:
 
     Git runs as a subprocess rather than through GitPython: GitPython always starts a
     command's environment from os.environ, so secrets could not be removed, and importing it
-    runs `git version`. Each checkout's .git/config is restored to its state after the clone
-    before git touches it again, so a command cannot redirect pushes with `insteadOf` or add
-    filters that would run during `git add`.
+    runs `git version`.
+
+    Each checkout keeps its git dir outside the work tree (read-only to repository code under
+    a sandbox), and cody's own git runs with an explicit GIT_DIR, GIT_WORK_TREE and an index
+    of its own. Before cody's git touches a checkout again, the config and shallow list are
+    restored as the clone left them and whatever could redirect git is removed (commondir,
+    config.worktree, info/, hooks/, object alternates), so a command cannot make `git add` run
+    a filter or fsmonitor, or a push go through a proxy. The tree the diff judged is the tree
+    committed, on the commit cloned, whatever a verify command later does to the index, HEAD
+    or the work tree.
 
     The GitHub token reaches only the git processes that talk to the server, as an
     `http.<server>/.extraHeader` set through GIT_CONFIG_* variables of their environment: it is
@@ -84,6 +94,7 @@ class GitCliWorkspace:
         github_server_url: str = "https://github.com",
         token: str | None = None,
         secrets: Sequence[str] = (),
+        sandbox: Sandbox | None = None,
     ):
         self._temp_root = Path(temp_root).absolute()
         self._server = _server_url(github_server_url)
@@ -100,35 +111,59 @@ class GitCliWorkspace:
             "GIT_COMMITTER_EMAIL": author_email,
         }
         self._timeout = timeout
-        self._configs: dict[Path, bytes] = {}  # checkout path -> .git/config right after cloning
-        self._indexes: dict[Path, tuple[int, int, int] | None] = {}  # and its .git/index's identity
+        self._sandbox = sandbox or Sandbox("none")
+        self._states: dict[Path, CheckoutState] = {}  # by work tree
+        self._lock = threading.Lock()
 
     def clone(self, repository: RepositoryRef) -> Checkout:
         remote = self._remote(repository)
         self._home.mkdir(parents=True, exist_ok=True)
-        path = Path(tempfile.mkdtemp(prefix="cody-", dir=self._temp_root))
+        area = self._sandbox.open_area(self._temp_root)
         try:
             args = ["clone", "--quiet", "--depth", "1", "--single-branch", "--no-tags"]
-            result = self._run([*args, "--template=", "--", remote.url, str(path)], remote.env)
+            args += ["--template=", f"--separate-git-dir={area.git_dir}"]
+            result = self._run(
+                [*args, "--", remote.url, str(area.work)], remote.env, area.root, area.umask
+            )
             if result.returncode != 0:
-                raise _remote_error(f"git clone of {repository}", self._tail(result))
-            head = read_head(path / ".git")
+                raise remote_error(f"git clone of {repository}", self._tail(result))
+            head = read_head(area.git_dir)
             if head is None:
                 raise CodyError(f"repository {repository} has no commits", kind="empty-repository")
-            self._configs[path] = (path / ".git" / "config").read_bytes()
-            self._indexes[path] = _identity(path / ".git" / "index")
+            seal_git_dir(area)
+            # An index of cody's own, with the stat data of the checkout just written, so that
+            # `add` hashes only what changed.
+            shutil.copyfile(area.git_dir / "index", area.index)
+            found = os.lstat(area.git_dir)
+            state = CheckoutState(
+                area,
+                branch=head[0],
+                base=head[1],
+                head=(area.git_dir / "HEAD").read_bytes(),
+                config=(area.git_dir / "config").read_bytes(),
+                shallow=read_or_none(area.git_dir / "shallow"),
+                git_dir=(found.st_dev, found.st_ino),
+                index=identity(area.index),
+            )
         except BaseException:
-            remove_tree(path)
+            self._sandbox.close_area(area)
             raise
+        with self._lock:
+            self._states[area.work] = state
         branch, sha = head
-        return Checkout(repository, path, branch.removeprefix("refs/heads/"), sha)
+        return Checkout(repository, area.work, branch.removeprefix("refs/heads/"), sha)
 
     def remote_branch_sha(self, checkout: Checkout, branch: str) -> str | None:
         remote = self._remote(checkout.repository)
         ref = f"refs/heads/{branch}"
+        local = (
+            local_git_dir(Path(checkout.repository.name)) if checkout.repository.is_local else None
+        )
+        if local is not None:  # read as git would, without a git process per repository
+            return read_ref(local, ref)
         listing = self._git(checkout, ["ls-remote", "--", remote.url, ref], remote.env, check=False)
         if listing.returncode != 0:
-            raise _remote_error(f"git ls-remote of {checkout.repository}", self._tail(listing))
+            raise remote_error(f"git ls-remote of {checkout.repository}", self._tail(listing))
         for line in listing.stdout.decode().splitlines():
             sha, _, name = line.partition("\t")
             if name == ref:  # ls-remote matches suffixes: refs/heads/x also matches .../a/x
@@ -136,37 +171,47 @@ class GitCliWorkspace:
         return None
 
     def diff(self, checkout: Checkout) -> Diff:
-        # While nothing has written the index since the clone, it holds HEAD's tree, so an `add`
-        # that stages nothing means no change, and the diff process is saved. (Git replaces the
-        # index file whenever it writes it, so a command's `git add` shows as a new identity.)
-        untouched = self._indexes.get(checkout.path) == _identity(checkout.path / ".git/index")
+        state = self._state(checkout)
+        state.judged = None
+        # While nothing has written cody's index since the clone, it holds the base tree, so
+        # an `add` that stages nothing means no change, and the diff process is saved.
+        untouched = state.index == identity(state.area.index)
         staged = self._git(checkout, ["add", "--all", "--verbose"]).stdout
         if untouched and not staged:
             return Diff((), "")
         options = ["--cached", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "-M"]
         # One process: NUL-separated numstat records, an empty record, then the patch.
-        result = self._git(checkout, ["diff", *options, "--numstat", "-z", "--patch", "HEAD"])
-        return parse_diff(result.stdout)
+        args = ["diff", *options, "--numstat", "-z", "--patch", state.base]
+        diff = parse_diff(self._git(checkout, args).stdout)
+        state.judged = state.area.index.read_bytes()
+        return diff
 
     def commit(self, checkout: Checkout, message: str) -> str:
-        """Commit exactly what `diff` staged, the change the guardrails judged: files a verify
-        command wrote afterwards (build output, caches) stay out."""
-        self._git(
-            checkout,
-            ["-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message],
-        )
-        head = read_head(checkout.path / ".git")
-        if head is None:  # pragma: no cover - git just committed, so HEAD resolves
+        """Commit the index the last `diff` judged, on the commit cloned: files a verify command
+        wrote or staged afterwards (build output, caches, anything) stay out."""
+        state = self._state(checkout)
+        if state.judged is None:
+            raise CodyError(
+                f"nothing to commit in {checkout.path}: no change was diffed", kind="git"
+            )
+        if read_or_none(state.area.index) != state.judged:  # only an unsandboxed command can
+            replace_atomically(state.area.index, state.judged, prefix=".cody-")
+        args = ["-c", "commit.gpgSign=false", "commit", "--quiet", "--no-verify", "-m", message]
+        self._git(checkout, args)  # HEAD and its branch are put back on the base first
+        head = read_head(state.area.git_dir)
+        if head is None or head[0] != state.branch:  # pragma: no cover - git just committed
             raise CodyError(f"no commit in {checkout.path} after committing", kind="git")
-        return head[1]
+        state.commit = head[1]
+        return state.commit
 
     def push(self, checkout: Checkout, branch: str, expected_remote_sha: str | None) -> None:
-        """Push the commit checked out (HEAD) to `branch` of the remote: no local branch is
-        made, which would cost a git process for every repository, changed or not."""
+        """Push the last commit to `branch` of the remote: no local branch is made, which
+        would cost a git process for every repository, changed or not."""
         remote = self._remote(checkout.repository)
         ref = f"refs/heads/{branch}"
         lease = f"--force-with-lease={ref}:{expected_remote_sha or ''}"
-        args = ["push", "--porcelain", "--no-verify", lease, "--", remote.url, f"HEAD:{ref}"]
+        head = self._commit_of(checkout)
+        args = ["push", "--porcelain", "--no-verify", lease, "--", remote.url, f"{head}:{ref}"]
         result = self._git(checkout, args, remote.env, check=False)
         if result.returncode == 0:
             return
@@ -180,17 +225,28 @@ class GitCliWorkspace:
                 f"it was read (expected {expected_remote_sha or 'no branch'})",
                 kind="conflict",
             )
-        raise _remote_error(f"push of {branch} to {checkout.repository}", self._tail(result))
+        raise remote_error(f"push of {branch} to {checkout.repository}", self._tail(result))
 
     def cleanup(self, checkout: Checkout) -> None:
-        self._configs.pop(checkout.path, None)
-        self._indexes.pop(checkout.path, None)
-        try:
-            ours = checkout.path.resolve().parent == self._temp_root.resolve()
-        except OSError:
-            return
-        if ours and checkout.path.name.startswith("cody-"):  # never delete what clone did not make
-            remove_tree(checkout.path)
+        with self._lock:
+            state = self._states.pop(checkout.path, None)
+        if state is not None:  # never delete what clone did not make
+            self._sandbox.close_area(state.area)
+
+    def _state(self, checkout: Checkout) -> CheckoutState:
+        with self._lock:
+            state = self._states.get(checkout.path)
+        if state is None:
+            raise CodyError(f"{checkout.path} is not a checkout of this workspace", kind="git")
+        return state
+
+    def _commit_of(self, checkout: Checkout) -> str:
+        commit = self._state(checkout).commit
+        if commit is None:
+            raise CodyError(
+                f"nothing to push from {checkout.path}: nothing was committed", kind="git"
+            )
+        return commit
 
     def apply_patch(self, checkout: Checkout, patch: bytes) -> None:
         """Apply a stored patch (`cody job publish`) to the working tree and the index; one that
@@ -251,8 +307,15 @@ class GitCliWorkspace:
         *,
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        self._restore_config(checkout)
-        result = self._run(args, env or self._environment(), cwd=checkout.path)
+        state = self._state(checkout)
+        restore_git_dir(state)
+        area = state.area
+        env = {**(env or self._environment())}
+        env.update(
+            GIT_DIR=str(area.git_dir), GIT_WORK_TREE=str(area.work), GIT_INDEX_FILE=str(area.index)
+        )
+        # Objects and refs cody writes stay out of reach of the slot's group.
+        result = self._run(args, env, area.work, None if area.slot is None else 0o027)
         if check and result.returncode != 0:
             raise CodyError(
                 f"git {args[0]} in {checkout.path} failed: {self._tail(result)}", kind="git"
@@ -266,7 +329,7 @@ class GitCliWorkspace:
         return text.strip()[-limit:] or f"exit code {result.returncode}"
 
     def _run(
-        self, args: list[str], env: dict[str, str], cwd: Path | None = None
+        self, args: list[str], env: dict[str, str], cwd: Path, umask: int | None = None
     ) -> subprocess.CompletedProcess[bytes]:
         try:
             return subprocess.run(
@@ -276,32 +339,18 @@ class GitCliWorkspace:
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=self._timeout,
+                umask=-1 if umask is None else umask,
             )
         except subprocess.TimeoutExpired as error:
             raise TransientError(
                 f"git {args[0]} took longer than {self._timeout:g}s", kind="timeout"
             ) from error
 
-    def _restore_config(self, checkout: Checkout) -> None:
-        original = self._configs.get(checkout.path)
-        config = checkout.path / ".git" / "config"
-        if original is None or read_or_none(config) == original:
-            return
-        replace_atomically(config, original, prefix="config.cody-")
-
 
 def basic_credential(token: str) -> str:
     """What git sends for the token: basic auth with x-access-token as the user, as
     actions/checkout does."""
     return base64.b64encode(f"x-access-token:{token}".encode()).decode()
-
-
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    try:
-        found = path.stat()
-    except OSError:
-        return None
-    return found.st_ino, found.st_mtime_ns, found.st_size
 
 
 def _server_url(url: str) -> str:
@@ -312,23 +361,3 @@ def _server_url(url: str) -> str:
             "such as https://github.com"
         )
     return url.rstrip("/")
-
-
-def _remote_error(action: str, detail: str) -> CodyError:
-    """The error for git failing to reach a remote, by what its (redacted) text says."""
-    lowered = detail.lower()
-    if "archived" in lowered and "read-only" in lowered:
-        return SkippedError(
-            f"{action} refused: the repository is archived: {detail}", kind="archived"
-        )
-    if any(sign in lowered for sign in _AUTH_FAILURES):
-        return CodyError(
-            f"{action} was refused: check that GITHUB_TOKEN is valid and may read and push "
-            f"the repository: {detail}",
-            kind="auth",
-        )
-    if "does not appear to be a git repository" in lowered or "not found" in lowered:
-        return NotFoundError(f"{action} failed: repository not found: {detail}")
-    if any(sign in lowered for sign in _NETWORK_FAILURES):
-        return TransientError(f"{action} failed: {detail}")
-    return CodyError(f"{action} failed: {detail}", kind="git")

@@ -1,4 +1,5 @@
-"""What this machine must provide for a job: a usable TEMP_DIR and the credentials it needs."""
+"""What this machine must provide for a job: a usable TEMP_DIR, the credentials it needs and,
+when it runs repository code, a sandbox for it."""
 
 from __future__ import annotations
 
@@ -8,18 +9,28 @@ from pathlib import Path
 
 from cody_core.errors import InputError
 from cody_core.models import Job
+from cody_core.policies.repository_code import runs_repository_code
 
 
 class HostPreflight:
-    """Checks TEMP_DIR and the secrets a job's repositories and assistant will ask for."""
+    """Checks TEMP_DIR, the secrets a job's repositories and assistant will ask for, and the
+    sandbox its repository code needs (`require_sandbox` raises InputError saying why none
+    works here)."""
 
     def __init__(
-        self, temp_dir: Path, *, github_token: bool, claude_key: bool, claude_provider: str
+        self,
+        temp_dir: Path,
+        *,
+        github_token: bool,
+        claude_key: bool,
+        claude_provider: str,
+        require_sandbox: Callable[[], object] = lambda: None,
     ) -> None:
         self._temp_dir = temp_dir
         self._github_token = github_token
         self._claude_key = claude_key
         self._claude_provider = claude_provider
+        self._require_sandbox = require_sandbox
 
     def check(self, job: Job, repository_kinds: Callable[[], frozenset[str]]) -> None:
         problem = writable_directory_problem(self._temp_dir)
@@ -27,6 +38,8 @@ class HostPreflight:
             raise InputError(
                 f"TEMP_DIR {self._temp_dir} {problem}: set TEMP_DIR to a writable directory"
             )
+        if runs_repository_code(job.assistant, job.command, job.verify_command):
+            self._require_sandbox()
         if not self._github_token and "github" in repository_kinds():
             raise InputError(
                 "GITHUB_TOKEN is not set: the job's owner/name repositories need it to clone "

@@ -1,48 +1,43 @@
-"""Shell commands in a checkout: scrubbed environment, bounded redacted output, whole-group kill."""
+"""Shell commands in a checkout, confined by the sandbox: bounded redacted output, nothing left
+running afterwards."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from cody_adapters.environment import scrubbed_environ
+from cody_adapters.environment import command_environ
+from cody_adapters.sandbox import Sandbox
+from cody_core.errors import CodyError
 from cody_core.policies.secrets import redact
 from cody_core.ports import CommandResult
 
-# An inherited GIT_DIR (say, when cody itself runs from a git hook) would point the command's
-# git at some other repository instead of the checkout.
-_REPOSITORY_LOCATION = frozenset(
-    {
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-    }
-)
 _POLL_SECONDS = 0.2  # how often a running command checks whether the worker is stopping
 _DRAIN_SECONDS = 5.0  # how long to wait for output from a process that escaped the group
 
 
 class SubprocessCommandRunner:
-    """Runs `/bin/sh -c command` in its own process group, killed whole when it ends or times out.
+    """Runs `/bin/sh -c command` in a checkout the sandbox made, under the sandbox's tier.
 
-    Processes the command leaves running in the background are killed when it exits, so
-    nothing keeps changing the checkout after the command has returned.
+    Whatever the command starts is killed when it exits, times out or the worker stops, so
+    nothing keeps changing the checkout, or waits for a later one, after it has returned.
     """
 
-    def __init__(self, secret_values: Sequence[str] = (), output_limit: int = 20_000):
+    def __init__(
+        self, sandbox: Sandbox, secret_values: Sequence[str] = (), output_limit: int = 20_000
+    ):
+        self._sandbox = sandbox
         self._secrets = sorted({s for s in secret_values if s.strip()}, key=len, reverse=True)
         self._output_limit = output_limit
         self._longest_secret = max((len(s) for s in self._secrets), default=1)
+
+    @property
+    def sandbox(self) -> str:
+        return self._sandbox.tier
 
     def run(
         self,
@@ -50,16 +45,22 @@ class SubprocessCommandRunner:
         cwd: Path,
         timeout: float,
         should_stop: Callable[[], bool] = lambda: False,
+        *,
+        env: Mapping[str, str] | None = None,
+        network: bool = False,
     ) -> CommandResult:
-        process = subprocess.Popen(
-            ["/bin/sh", "-c", command],
-            cwd=cwd,
-            env=self._environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        area = self._sandbox.area_for(cwd)
+        if area is None:
+            raise CodyError(f"{cwd} is not a checkout this process made", kind="sandbox")
+        launch = self._sandbox.launch(
+            area, command, command_environ(self._secrets, env or {}), network
         )
+        try:
+            process = launch.start()
+        except OSError as exc:  # bwrap or the shim cannot even be started
+            raise CodyError(
+                f"the {launch.tier} sandbox could not start `{command}`: {exc}", kind="sandbox"
+            ) from exc
         assert process.stdout is not None
         tail = _Tail(4 * (self._output_limit + self._longest_secret))  # up to 4 bytes a character
         reader = threading.Thread(target=tail.consume, args=(process.stdout,), daemon=True)
@@ -82,20 +83,23 @@ class SubprocessCommandRunner:
                     break
                 exited.wait(min(remaining, _POLL_SECONDS))
         finally:
-            _kill_group(process.pid)
+            launch.stop(process)
             process.wait()
         reader.join(_DRAIN_SECONDS)
-        return CommandResult(process.returncode, self._render(tail), timed_out, stopped)
+        output = self._render(tail)
+        failure = launch.failure(timed_out or stopped, output)
+        if failure:
+            raise CodyError(
+                f"the {launch.tier} sandbox could not start `{command}`: {self._redact(failure)}",
+                kind="sandbox",
+            )
+        return CommandResult(process.returncode, output, timed_out, stopped)
 
-    def _environment(self) -> dict[str, str]:
-        env = scrubbed_environ(
-            self._secrets, drop_names=_REPOSITORY_LOCATION, drop_prefixes=("GIT_CONFIG",)
-        )
-        env["GIT_TERMINAL_PROMPT"] = "0"
-        return env
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
 
     def _render(self, tail: _Tail) -> str:
-        text = redact(bytes(tail.data).decode("utf-8", errors="replace"), self._secrets)
+        text = self._redact(bytes(tail.data).decode("utf-8", errors="replace"))
         if tail.truncated:
             # The cut may have left the end of a secret at the start, too short to be recognised.
             text = text[max(self._longest_secret, 4) - 1 :]
@@ -125,8 +129,3 @@ class _Tail:
 def _wait_then_set(process: subprocess.Popen[bytes], exited: threading.Event) -> None:
     process.wait()
     exited.set()
-
-
-def _kill_group(group: int) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGKILL)

@@ -15,6 +15,7 @@ from cody_adapters.local_artifacts import LocalArtifactStore
 from cody_adapters.local_pull_requests import LocalPullRequestHost
 from cody_adapters.preflight import HostPreflight
 from cody_adapters.pull_request_router import RoutingPullRequestHost
+from cody_adapters.sandbox import Sandbox
 from cody_adapters.sqlite_store import SqliteJobStore
 from cody_adapters.subprocess_runner import SubprocessCommandRunner
 from cody_adapters.system_clock import SystemClock
@@ -142,7 +143,11 @@ class Container(containers.DeclarativeContainer):
     )
     artifacts = providers.Singleton(_artifact_store, settings)
 
-    runner = providers.Singleton(SubprocessCommandRunner, secret_values=secrets)
+    # One per process: the workspace makes the checkouts the runner's commands run in.
+    sandbox = providers.Singleton(
+        Sandbox, settings.provided.cody_sandbox, settings.provided.temp_dir
+    )
+    runner = providers.Singleton(SubprocessCommandRunner, sandbox, secret_values=secrets)
     workspace = providers.Singleton(
         GitCliWorkspace,
         settings.provided.temp_dir,
@@ -151,6 +156,7 @@ class Container(containers.DeclarativeContainer):
         github_server_url=settings.provided.github_server_url,
         token=settings.provided.github_token_value,
         secrets=secrets,
+        sandbox=sandbox,
     )
     pull_requests = providers.Singleton(
         RoutingPullRequestHost,
@@ -179,6 +185,7 @@ class Container(containers.DeclarativeContainer):
         github_token=providers.Callable(lambda s: s.github_token_value is not None, settings),
         claude_key=providers.Callable(lambda s: s.claude_api_key is not None, settings),
         claude_provider=settings.provided.claude_provider,
+        require_sandbox=sandbox.provided.require,
     )
     create_preflight = providers.Selector(
         settings.provided.cody_store,

@@ -22,6 +22,7 @@ PROMPT = (
 
 
 def run_demo(container: Any, concurrency: int) -> None:
+    container.sandbox().require()  # the codemod and the tests run in the sandbox
     settings = container.settings()
     forge = settings.cody_home / "demo-forge"
     shutil.rmtree(forge, ignore_errors=True)

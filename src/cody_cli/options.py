@@ -150,6 +150,15 @@ MaxJobTokens = Annotated[
         help="Claude: tokens for the whole job; then the rest is skipped.",
     ),
 ]
+Network = Annotated[
+    bool, typer.Option(help="Let the command and verify command reach the network (off: none).")
+]
+CommandTimeout = Annotated[
+    int,
+    typer.Option(
+        metavar="SECONDS", callback=at_least(1), help="How long the command may run per checkout."
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Concurrency = Annotated[
     int,
@@ -208,6 +217,8 @@ def job_fields(
     exclude: Exclude = None,
     include_forks: IncludeForks = False,
     include_archived: IncludeArchived = False,
+    network: Network = False,
+    command_timeout: CommandTimeout = 600,
 ) -> tuple[list[str], dict[str, Any]]:
     """The repositories and the Job fields the options of `job create` and `run` describe.
 
@@ -249,6 +260,8 @@ def job_fields(
         "on_existing_branch": on_existing_branch.value,
         # Not a job field: create_job turns it into repositories, through GitHub.
         "selection": selection(org, topic, search, exclude, include_forks, include_archived),
+        "network": network,
+        "command_timeout": command_timeout,
     }
 
 

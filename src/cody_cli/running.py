@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -25,9 +26,21 @@ def run_job(
     """Run a job in this process; exits 143 when stopped and 3 when the job is not finished."""
     from cody_cli import logs
     from cody_core.policies.limits import repository_limit
+    from cody_core.policies.repository_code import runs_repository_code
 
     logs.configure(log_format.value, container.secrets())
     job = container.jobs().get(job_id)
+    if runs_repository_code(job.assistant, job.command, job.verify_command) and (
+        container.sandbox().tier == "none"
+    ):
+        logging.getLogger("cody.sandbox").warning(
+            "CODY_SANDBOX=none: repository code of job %s runs unsandboxed, as this user, "
+            "and can read every secret this process holds",
+            job_id,
+        )
+    from cody_adapters.sandbox import make_undumpable
+
+    make_undumpable()  # before any repository code runs: /proc/<pid>/environ and mem
     limit = repository_limit(max_repos, job)
     container.assistant_kind.override(job.assistant)
     with progress_for(job, log_format) as hooks:

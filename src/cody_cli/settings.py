@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     # Spacing of GitHub requests, GitHub's advice for writes; tests on loopback set 0.
     github_request_interval: float = Field(0.25, ge=0)
     github_write_interval: float = Field(1.0, ge=0)
+    cody_sandbox: Literal["auto", "bwrap", "uid", "none"] = "auto"
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

@@ -182,6 +182,9 @@ class Job(Record):
             )
         return self
 
+    network: bool = False  # whether repository code (command, verify) may reach the network
+    command_timeout: int = Field(600, gt=0)  # seconds the command assistant's command may run
+
     def branch_name(self) -> str:
         return fill_branch(self.branch_template, self.job_id, self.name)
 
@@ -285,7 +288,9 @@ class RepositoryRun(Record):
     stop_reason: str | None = None
     verification: Verification | None = None
     error: RunError | None = None
-    logs: tuple[LogEntry, ...] = ()
+    logs: Annotated[  # the newest entries
+        tuple[LogEntry, ...], AfterValidator(lambda entries: entries[-MAX_LOG_ENTRIES:])
+    ] = ()
     diff: str | None = None  # whole when it fits the item, else cut (see fit_diff)
     diff_ref: str | None = None
     conversation_ref: str | None = None
@@ -325,6 +330,8 @@ class RepositoryRun(Record):
         fitted = fit_diff(diff, room, run.job_id, run.repository_name)
         return run if fitted == diff else handler({**dict(run), "diff": fitted})
 
+    sandbox: str | None = None  # the tier that confined repository code: bwrap, uid or none
+
     def claimed(self, owner: str, now: datetime, lease_until: datetime) -> RepositoryRun:
         """The run as a successful claim leaves it: what every store's claim writes."""
         return self.evolve(
@@ -338,7 +345,7 @@ class RepositoryRun(Record):
 
     def with_log(self, entry: LogEntry) -> RepositoryRun:
         """Append a log entry, keeping the newest entries."""
-        return self.evolve(logs=(*self.logs, entry)[-MAX_LOG_ENTRIES:])
+        return self.evolve(logs=(*self.logs, entry))
 
 
 R = TypeVar("R", bound=Record)

@@ -155,7 +155,12 @@ class CommandResult:
 
 
 class CommandRunner(Protocol):
-    """Runs a shell command in a checkout with a scrubbed environment and a timeout."""
+    """Runs a shell command in a checkout, sandboxed, with a scrubbed environment and a timeout."""
+
+    @property
+    def sandbox(self) -> str:
+        """The tier that confines the commands: bwrap, uid, none (or unavailable)."""
+        ...
 
     def run(
         self,
@@ -163,7 +168,12 @@ class CommandRunner(Protocol):
         cwd: Path,
         timeout: float,
         should_stop: Callable[[], bool] = lambda: False,
-    ) -> CommandResult: ...
+        *,
+        env: Mapping[str, str] | None = None,
+        network: bool = False,
+    ) -> CommandResult:
+        """`env` is added to the command's environment; `network` lets it reach the network."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def full_job() -> Job:
         repositories=("ÖrgÜ/répo-☃", "o/b"),
         updated_at=T0,
         expires_at=1_900_000_000,
+        network=True,
+        command_timeout=45,
     )
 
 
@@ -153,6 +155,7 @@ def full_run(job_id: str, summary: str = "Sümmary 🚀") -> RepositoryRun:
             ),
             token_usage=TokenUsage(input=1, output=2, cache_creation=3, cache_read=4),
         ),
+        sandbox="uid",
     )
 
 

@@ -17,11 +17,11 @@ from worker_support import dynamodb_tables
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(tmp_path, reachable_tmp, monkeypatch):
     """A CODY_HOME, a forge of bare repositories, and secrets in the environment."""
     values = {
         "CODY_HOME": str(tmp_path / "home"),
-        "TEMP_DIR": str(tmp_path / "tmp"),
+        "TEMP_DIR": str(reachable_tmp / "tmp"),
         "ALLOWED_REPOSITORIES": f"{tmp_path / 'forge'}/*",
         "CODY_LEASE_SECONDS": "30",
         "GITHUB_TOKEN": GITHUB_TOKEN,
@@ -85,3 +85,21 @@ def claude_api(env, monkeypatch):
         monkeypatch.setenv("CLAUDE_MAX_RETRIES", "1")
         container.reset_singletons()
         yield server
+
+
+@pytest.fixture
+def stage(tmp_path, reachable_tmp):
+    """Builds the hostile suite's scene for a tier (skipping, with the reason, a tier that
+    cannot run here), with its loopback listeners open for the length of the test."""
+    from hostile_support import Scene, listening
+    from sandbox_support import sandbox_of
+
+    with listening() as listeners:
+
+        def build(tier: str, name: str = "scene") -> Scene:
+            sandbox_of(tier, reachable_tmp)
+            root = tmp_path / name
+            root.mkdir()
+            return Scene(root, reachable_tmp / "tmp", tier, listeners)
+
+        yield build

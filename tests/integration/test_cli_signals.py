@@ -17,10 +17,11 @@ EXIT_INTERRUPTED = 143
 
 def test_sigterm_during_a_long_command_hands_the_run_back_and_a_rerun_completes(tmp_path, env):
     repos = forge(tmp_path, 2)
-    slow = tmp_path / "slow"
-    slow.touch()
+    # The first worker's environment makes the command slow (the sandbox shows the command
+    # nothing outside its checkout, so a flag file elsewhere would not do).
     command = (
-        f"if [ -f {slow} ]; then touch started; sleep 60; fi; sed -i s/old_call/new_call/ app.py"
+        'if [ -n "$SLOW_FOR_TEST" ]; then touch started; sleep 60; fi; '
+        "sed -i s/old_call/new_call/ app.py"
     )
     job_id = cody(
         "job",
@@ -38,16 +39,16 @@ def test_sigterm_during_a_long_command_hands_the_run_back_and_a_rerun_completes(
     ).stdout.strip()
     worker = subprocess.Popen(
         [sys.executable, "-m", "cody_cli", "job", "run", job_id, "0", "--log-format", "json"],
-        env=os.environ.copy(),
+        env={**os.environ, "SLOW_FOR_TEST": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     temp_dir = Path(env["TEMP_DIR"])
     deadline = time.monotonic() + 60
-    while not list(temp_dir.glob("cody-*/started")) and time.monotonic() < deadline:
+    while not list(temp_dir.glob("cody-*/work/started")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert list(temp_dir.glob("cody-*/started")), "the long command never started"
+    assert list(temp_dir.glob("cody-*/work/started")), "the long command never started"
 
     sent = time.monotonic()
     worker.send_signal(signal.SIGTERM)
@@ -62,6 +63,5 @@ def test_sigterm_during_a_long_command_hands_the_run_back_and_a_rerun_completes(
     assert list(temp_dir.glob("cody-*")) == []
     assert all(json.loads(line) for line in err.splitlines())  # the log stays JSON to the end
 
-    slow.unlink()
     cody("job", "run", job_id, "0")
     assert status(job_id)["status"] == "completed"

@@ -261,10 +261,35 @@ def test_the_outputs_name_the_queue_job_definition_bucket_and_tables(template):
     } <= set(template["Outputs"])
 
 
-def test_the_image_runs_cody_job_run_as_a_non_root_user_against_dynamodb():
+def test_the_image_runs_cody_job_run_against_dynamodb_with_what_the_sandbox_needs():
     dockerfile = (ROOT / "Dockerfile").read_text()
 
     assert 'ENTRYPOINT ["cody", "job", "run"]' in dockerfile
     assert re.search(r"^\s*CODY_STORE=dynamodb\b", dockerfile, re.MULTILINE)
-    users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
-    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert re.search(r"^\s*CODY_SANDBOX=auto\b", dockerfile, re.MULTILINE)
+    assert "bubblewrap=" in dockerfile and "libseccomp2=" in dockerfile
+    # Root, for the uid tier; what root keeps is closed to the uids repository code runs as.
+    assert re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE) == []
+    assert "chmod -R go-rwx,a-w /opt/cody" in dockerfile
+    assert "chmod 0700 /root" in dockerfile and "install -d -m 0700 /root/.cody" in dockerfile
+    assert re.search(r"^\s*CODY_HOME=/root/\.cody\b", dockerfile, re.MULTILINE)
+
+
+def test_the_sandbox_mode_is_a_parameter_passed_as_cody_sandbox(template):
+    parameter = template["Parameters"]["SandboxMode"]
+    environment = job_definition(template)["ContainerProperties"]["Environment"]
+
+    assert parameter["Default"] == "auto"
+    assert parameter["AllowedValues"] == ["auto", "bwrap", "uid", "none"]
+    assert {"Name": "CODY_SANDBOX", "Value": {"Ref": "SandboxMode"}} in environment
+
+
+def test_the_containers_may_reach_port_443_and_nothing_else(template):
+    [(name, group)] = resources_of(template, "AWS::EC2::SecurityGroup").items()
+    [compute] = resources_of(template, "AWS::Batch::ComputeEnvironment").values()
+    rules = group["Properties"]["SecurityGroupEgress"]
+
+    assert compute["Properties"]["ComputeResources"]["SecurityGroupIds"] == [{"Ref": name}]
+    assert "SecurityGroupIngress" not in group["Properties"]
+    assert {(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in rules} == {("tcp", 443, 443)}
+    assert {r.get("CidrIp") or r.get("CidrIpv6") for r in rules} == {"0.0.0.0/0", "::/0"}

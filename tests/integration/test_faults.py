@@ -119,7 +119,7 @@ def test_a_worker_killed_at_a_random_moment_is_taken_over_and_leaves_no_trace(
     print(plan)  # replay one case with: pytest -k STORE-seed-N
     repos = forge(tmp_path, KILL_REPOSITORIES, lambda index: index % 3 != 0)
     job_id = create(repos)
-    temp_dirs = [tmp_path / "tmp" / f"worker-{index}" for index in range(3)]
+    temp_dirs = [Path(env["TEMP_DIR"]) / f"worker-{index}" for index in range(3)]
     started = [
         start_worker(job_id, index, temp_dir, CODY_LEASE_SECONDS=LEASE_SECONDS)
         for index, temp_dir in enumerate(temp_dirs)

@@ -43,6 +43,11 @@ def local(path: Path) -> RepositoryRef:
     return RepositoryRef(kind="local", name=str(path))
 
 
+def git_dir_of(checkout: Checkout) -> Path:
+    """The checkout's git dir, kept outside its work tree."""
+    return Path(git("rev-parse", "--absolute-git-dir", cwd=checkout.path))
+
+
 def checkouts_left(temp_root: Path) -> list[Path]:
     return sorted(temp_root.glob("cody-*")) if temp_root.exists() else []
 
@@ -150,12 +155,9 @@ def test_diff_sees_a_change_the_command_staged_itself(workspace, origin):
 
 def test_diff_ignores_what_gitignore_ignores(workspace, origin):
     checkout = workspace.clone(local(origin))
-    write_files(checkout.path, {".gitignore": "build/\n"})
-    workspace.diff(checkout)
-    workspace.commit(checkout, "Ignore build output")
-    write_files(checkout.path, {"build/out.o": "object\n"})
+    write_files(checkout.path, {".gitignore": "build/\n", "build/out.o": "object\n"})
 
-    assert workspace.diff(checkout).empty
+    assert [f.path for f in workspace.diff(checkout).files] == [".gitignore"]
 
 
 def test_diff_sees_every_kind_of_change_and_its_patch_applies_to_a_fresh_clone(workspace, origin):
@@ -203,7 +205,7 @@ def test_commit_runs_no_hook_a_command_planted_and_ignores_the_users_git_config(
     checkout = workspace.clone(local(origin))
     marker = tmp_path / "hook-ran"
     for hook in ("pre-commit", "commit-msg", "post-commit", "post-checkout"):
-        path = checkout.path / ".git" / "hooks" / hook
+        path = git_dir_of(checkout) / "hooks" / hook
         path.parent.mkdir(exist_ok=True)
         path.write_text(f"#!/bin/sh\necho {hook} >> '{marker}'\n")
         path.chmod(0o755)
@@ -213,8 +215,7 @@ def test_commit_runs_no_hook_a_command_planted_and_ignores_the_users_git_config(
     sha = workspace.commit(checkout, "Change the readme")
 
     assert not marker.exists()
-    assert sha == git("rev-parse", "HEAD", cwd=checkout.path)
-    author = git("log", "-1", "--format=%an <%ae>|%cn <%ce>|%s", cwd=checkout.path)
+    author = git("log", "-1", "--format=%an <%ae>|%cn <%ce>|%s", sha, cwd=checkout.path)
     expected = "Cody Batch <cody-batch@users.noreply.github.com>"
     assert author == f"{expected}|{expected}|Change the readme"
 

@@ -123,9 +123,9 @@ def test_commits_carry_the_configured_author_and_committer(workspace):
     write_files(checkout.path, {"new.txt": "new\n"})
 
     workspace.diff(checkout)  # commit takes what diff staged
-    workspace.commit(checkout, "Add new")
+    sha = workspace.commit(checkout, "Add new")
 
-    people = git("log", "-1", "--format=%an <%ae>|%cn <%ce>", cwd=checkout.path)
+    people = git("log", "-1", "--format=%an <%ae>|%cn <%ce>", sha, cwd=checkout.path)
     assert people == "Cody Test <cody-test@example.com>|Cody Test <cody-test@example.com>"
 
 

@@ -25,7 +25,7 @@ def using_it_block() -> str:
 
 
 @pytest.mark.slow
-def test_the_using_it_block_runs_as_written_on_the_demo_forge(tmp_path):
+def test_the_using_it_block_runs_as_written_on_the_demo_forge(tmp_path, reachable_tmp):
     home, work = tmp_path / "home", tmp_path / "work"
     forge = home / "demo-forge"
     build_demo_forge(forge)  # what `make demo` builds
@@ -37,7 +37,7 @@ def test_the_using_it_block_runs_as_written_on_the_demo_forge(tmp_path):
         **{k: v for k, v in os.environ.items() if not k.startswith(("CODY_", "ALLOWED_"))},
         "PATH": path,
         "CODY_HOME": str(home),
-        "TEMP_DIR": str(tmp_path / "tmp"),
+        "TEMP_DIR": str(reachable_tmp / "tmp"),  # as /tmp is: the sandbox's uids reach it
     }
 
     result = subprocess.run(
@@ -60,14 +60,14 @@ def test_the_using_it_block_runs_as_written_on_the_demo_forge(tmp_path):
 
 
 @pytest.mark.slow
-def test_make_demo_ends_by_saying_how_to_put_cody_on_the_path(tmp_path):
+def test_make_demo_ends_by_saying_how_to_put_cody_on_the_path(tmp_path, reachable_tmp):
     venv_bin = Path(sys.executable).parent
     path = ":".join(p for p in os.environ["PATH"].split(":") if p != str(venv_bin))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("CODY_", "CLAUDE_"))},
         "PATH": path,
         "CODY_HOME": str(tmp_path / "home"),
-        "TEMP_DIR": str(tmp_path / "tmp"),
+        "TEMP_DIR": str(reachable_tmp / "tmp"),  # as /tmp is: the sandbox's uids reach it
     }
 
     demo = subprocess.run(  # what `make demo` runs: $(BIN)/cody demo, from the top directory

@@ -31,7 +31,7 @@ def changed(index: int) -> bool:
 def test_four_workers_process_each_of_two_hundred_repositories_exactly_once(tmp_path, env, dynamo):
     repos = forge(tmp_path, REPOSITORIES, changed)
     job_id = create(repos)
-    temp_dirs = [tmp_path / "tmp" / f"worker-{index}" for index in range(WORKERS)]
+    temp_dirs = [Path(env["TEMP_DIR"]) / f"worker-{index}" for index in range(WORKERS)]
 
     started = [
         start_worker(job_id, index, temp_dir, "--concurrency", "2")

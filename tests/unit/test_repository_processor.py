@@ -179,3 +179,51 @@ def test_the_assistants_own_verify_result_is_recorded_without_running_it_again()
     assert run.verification.status == "passed"
     assert run.verification.output_tail == "checked by the assistant"
     assert [command for command, _ in p.runner.commands] == ["make check"]
+
+
+def test_every_run_records_the_sandbox_that_confined_its_repository_code():
+    p = Pipeline()
+    p.runner.sandbox = "uid"
+
+    run = run_one(p, verify_command="make test")
+
+    assert run.sandbox == "uid"
+    assert "(sandbox: uid)" in run.logs[0].message
+    assert not [entry for entry in run.logs if entry.level == "warning"]
+
+
+def test_a_run_that_fails_before_cloning_records_the_sandbox_too():
+    p = Pipeline()
+    names = p.repos(1)
+    job_id = p.create(names)
+    p.workspace.repositories.clear()  # the clone finds nothing
+
+    p.processor().run(job_id, max_repositories=None)
+
+    run = p.store.get_run(job_id, names[0])
+    assert run.status == RunStatus.FAILED and run.sandbox == "bwrap"
+
+
+def test_unsandboxed_repository_code_is_a_warning_in_the_runs_log():
+    p = Pipeline()
+    p.runner.sandbox = "none"
+
+    run = run_one(p, verify_command="make test")
+
+    warnings = [entry.message for entry in run.logs if entry.level == "warning"]
+    assert run.sandbox == "none" and any("unsandboxed" in w for w in warnings)
+
+
+def test_the_verify_command_is_told_the_job_repository_and_branch_and_the_network_option():
+    p = Pipeline()
+
+    run = run_one(p, verify_command="make test", network=True)
+
+    assert p.runner.environments == [
+        {
+            "CODY_JOB_ID": run.job_id,
+            "CODY_REPOSITORY": run.repository_name,
+            "CODY_BRANCH": f"cody/{run.job_id}",
+        }
+    ]
+    assert p.runner.networks == [True]

@@ -28,7 +28,7 @@ from cody_core.models import (
     Verification,
     clip,
 )
-from cody_core.policies import pull_request_text
+from cody_core.policies import pull_request_text, repository_code
 from cody_core.policies.allowlist import Allowlist
 from cody_core.policies.classification import classify
 from cody_core.policies.conversation import api_messages
@@ -157,7 +157,16 @@ class _Attempt:
             return self.finish(**taken_over)
         checkout = p.workspace.clone(ref)
         try:
-            self.save(log_message=f"cloned {checkout.default_branch} at {checkout.head_sha[:12]}")
+            cloned = f"cloned {checkout.default_branch} at {checkout.head_sha[:12]}"
+            self.save(log_message=f"{cloned} (sandbox: {p.runner.sandbox})")
+            runs_code = repository_code.runs_repository_code(
+                job.assistant, job.command, job.verify_command
+            )
+            if p.runner.sandbox == "none" and runs_code:
+                self.save(
+                    log_message="CODY_SANDBOX=none: the command and verify command run unsandboxed",
+                    level="warning",
+                )
             # A pull request, once opened, stays on its branch whatever the job's template says.
             branch = self.current.branch or job.branch_name()
             if publishing:
@@ -280,7 +289,14 @@ class _Attempt:
     def run_verify(self, checkout: Checkout) -> CommandResult:
         command = self.job.verify_command or ""
         timeout = self.p.settings.verify_timeout
-        return self.p.runner.run(command, checkout.path, timeout, self.should_stop)
+        return self.p.runner.run(
+            command,
+            checkout.path,
+            timeout,
+            self.should_stop,
+            env=repository_code.environment(self.job, checkout.repository.name),
+            network=self.job.network,
+        )
 
     def verify(self, checkout: Checkout) -> Verification:
         """The assistant's last verify result on the final state if it has one, else a new run."""
@@ -313,6 +329,8 @@ class _Attempt:
         )
 
     def save(self, log_message: str | None = None, level: str = "info", **changes: Any) -> None:
+        if self.current.sandbox is None:  # every run that started says what confined it
+            changes.setdefault("sandbox", self.p.runner.sandbox)
         run = self.current.evolve(**changes)
         renewed = self.lease_expiry()
         if run.status == RunStatus.IN_PROGRESS and renewed is not None:
