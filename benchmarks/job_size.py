@@ -35,8 +35,8 @@ sys.path[:0] = [
 
 from measure import CODY, median_of, timed, write  # noqa: E402
 
-from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client  # noqa: E402
-from cody_adapters.sample_forge import make_bare_repo  # noqa: E402
+from cody_adapters.aws.dynamodb_store import DynamoDbJobStore, dynamodb_client  # noqa: E402
+from cody_adapters.local.sample_forge import make_bare_repo  # noqa: E402
 from dynalite import DUMMY_CREDENTIALS, REGION, dynalite_server  # noqa: E402
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_JOB_SIZES", "1000,10000").split(","))

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import CODY, write
 
-from cody_adapters.sample_forge import make_bare_repo
+from cody_adapters.local.sample_forge import make_bare_repo
 
 REPOS = int(os.environ.get("BENCH_REPOS", "200"))
 SLEEP_REPOS = int(os.environ.get("BENCH_SLEEP_REPOS", "32"))
@@ -123,7 +123,7 @@ def baseline_rate(repos: list[Path], concurrency: int, env: dict[str, str]) -> t
 
 def tier_of(env: dict[str, str]) -> str:
     """The tier `auto` picks on this machine."""
-    probe = "from cody_adapters.sandbox import Sandbox; import os, pathlib; "
+    probe = "from cody_adapters.process.sandbox import Sandbox; import os, pathlib; "
     probe += "print(Sandbox('auto', pathlib.Path(os.environ['TEMP_DIR'])).tier)"
     found = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     return found.stdout.strip() or "unknown"

@@ -23,7 +23,7 @@ sys.path[:0] = [
 
 from measure import CODY, write  # noqa: E402
 
-from cody_adapters.sqlite_store import SqliteJobStore  # noqa: E402
+from cody_adapters.local.sqlite_store import SqliteJobStore  # noqa: E402
 from cody_core.models import Job, RepositoryRun, RunStatus  # noqa: E402
 from github_fake import GitHubFake  # noqa: E402
 from github_fake_lifecycle import FakeCheckRun, FakeStatus  # noqa: E402

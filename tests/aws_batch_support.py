@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from cody_adapters.aws_batch import batch_client
+from cody_adapters.aws.batch import batch_client
 from dynalite import use_dummy_credentials
 
 REGION = "eu-west-1"

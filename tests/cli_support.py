@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cody_adapters.sample_forge import make_bare_repo
+from cody_adapters.local.sample_forge import make_bare_repo
 from cody_cli.app import app
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5" * 3 + "xyz123"

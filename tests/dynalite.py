@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client
+from cody_adapters.aws.dynamodb_store import DynamoDbJobStore, dynamodb_client
 
 CLI = Path(__file__).resolve().parents[1] / "node_modules" / "dynalite" / "cli.js"
 # Keeps dynalite up when a client dies mid-request (a SIGKILLed worker), as DynamoDB stays up.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters.sandbox import Area, Sandbox
-from cody_adapters.sandbox.areas import make_work_tree
+from cody_adapters.process.sandbox import Area, Sandbox
+from cody_adapters.process.sandbox.areas import make_work_tree
 from cody_core.errors import InputError
 
 CONFINING = ("bwrap", "uid")  # the tiers the hostile suite must pass on

@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from cli_support import cody
-from cody_adapters.sample_forge import make_bare_repo
+from cody_adapters.local.sample_forge import make_bare_repo
 from cody_cli.job_commands import container
 from forge import git
 

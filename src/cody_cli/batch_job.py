@@ -18,7 +18,7 @@ def job_of_this_container(
     failure = ""
     batch_job_id = environ.get("AWS_BATCH_JOB_ID", "").strip()
     if batch_job_id:
-        from cody_adapters.aws_batch import job_parameters
+        from cody_adapters.aws.batch import job_parameters
 
         try:
             parameters = job_parameters(batch_client(), batch_job_id)

@@ -9,16 +9,16 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from cody_adapters.command_assistant import CommandAssistant
-from cody_adapters.git_workspace import GitCliWorkspace
-from cody_adapters.local_artifacts import LocalArtifactStore
-from cody_adapters.local_pull_requests import LocalPullRequestHost
-from cody_adapters.preflight import HostPreflight
-from cody_adapters.pull_request_router import RoutingPullRequestHost
-from cody_adapters.sandbox import Sandbox
-from cody_adapters.sqlite_store import SqliteJobStore
-from cody_adapters.subprocess_runner import SubprocessCommandRunner
-from cody_adapters.system_clock import SystemClock
+from cody_adapters.git.workspace import GitCliWorkspace
+from cody_adapters.local.artifacts import LocalArtifactStore
+from cody_adapters.local.pull_requests import LocalPullRequestHost
+from cody_adapters.local.sqlite_store import SqliteJobStore
+from cody_adapters.process.command_assistant import CommandAssistant
+from cody_adapters.process.preflight import HostPreflight
+from cody_adapters.process.runner import SubprocessCommandRunner
+from cody_adapters.process.sandbox import Sandbox
+from cody_adapters.shared.clock import SystemClock
+from cody_cli.pull_request_router import RoutingPullRequestHost
 from cody_cli.settings import Settings
 from cody_core.policies.allowlist import Allowlist
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
@@ -45,7 +45,7 @@ def array_offset() -> int:
 
 # boto3 costs a quarter of a second to import: only the commands that use AWS pay for it.
 def _dynamodb_store(settings: Settings):
-    from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client
+    from cody_adapters.aws.dynamodb_store import DynamoDbJobStore, dynamodb_client
 
     client = dynamodb_client(settings.dynamodb_endpoint_url, settings.dynamodb_region)
     return DynamoDbJobStore(
@@ -57,7 +57,7 @@ def _dynamodb_store(settings: Settings):
 
 
 def _github(settings: Settings):
-    from cody_adapters.github_pull_requests import github_client
+    from cody_adapters.github.pull_requests import github_client
 
     return github_client(
         settings.github_token_value or "",
@@ -70,7 +70,7 @@ def _github(settings: Settings):
 def _github_pull_requests(settings: Settings):
     if settings.github_token_value is None:
         return None
-    from cody_adapters.github_pull_request_lifecycle import GitHubForge
+    from cody_adapters.github.lifecycle import GitHubForge
 
     return GitHubForge(_github(settings))
 
@@ -78,7 +78,7 @@ def _github_pull_requests(settings: Settings):
 def _github_repository_finder(settings: Settings):
     if settings.github_token_value is None:
         return None
-    from cody_adapters.github_repositories import GitHubRepositoryFinder
+    from cody_adapters.github.repositories import GitHubRepositoryFinder
 
     return GitHubRepositoryFinder(_github(settings))
 
@@ -108,20 +108,20 @@ def _claude_assistant(settings: Settings, secrets: tuple[str, ...]):
 def _artifact_store(settings: Settings):
     if not settings.cody_artifacts:
         return LocalArtifactStore(settings.cody_home / "artifacts")
-    from cody_adapters.s3_artifacts import S3ArtifactStore, parse_s3_url, s3_client
+    from cody_adapters.aws.s3_artifacts import S3ArtifactStore, parse_s3_url, s3_client
 
     bucket, prefix = parse_s3_url(settings.cody_artifacts)
     return S3ArtifactStore(s3_client(settings.aws_region), bucket, prefix)
 
 
 def _batch_client(settings: Settings) -> Any:
-    from cody_adapters.aws_batch import batch_client
+    from cody_adapters.aws.batch import batch_client
 
     return batch_client(settings.aws_region)
 
 
 def _batch_submitter(settings: Settings, client: Any) -> Any:
-    from cody_adapters.aws_batch import BatchSubmitter
+    from cody_adapters.aws.batch import BatchSubmitter
 
     # The submitter says which settings are missing.
     return BatchSubmitter(

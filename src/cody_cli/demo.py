@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cody_adapters.sample_forge import build_demo_forge
+from cody_adapters.local.sample_forge import build_demo_forge
 from cody_cli import render
 from cody_cli.demo_pull_requests import show_pull_requests_and_merge
 from cody_cli.options import LogFormat

@@ -38,7 +38,7 @@ def run_job(
             "and can read every secret this process holds",
             job_id,
         )
-    from cody_adapters.sandbox import make_undumpable
+    from cody_adapters.process.sandbox import make_undumpable
 
     make_undumpable()  # before any repository code runs: /proc/<pid>/environ and mem
     limit = repository_limit(max_repos, job)

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cody_adapters.git_workspace import basic_credential
+from cody_adapters.git.workspace import basic_credential
 
 # The batch processor's default, claude-3-7-sonnet-20250219, has been retired by Anthropic.
 DEFAULT_CLAUDE_MODEL = "claude-sonnet-5-5"

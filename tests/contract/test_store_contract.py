@@ -10,8 +10,8 @@ from botocore.exceptions import ClientError
 
 pytest.register_assert_rewrite("contract.store_contract", "contract.api_contract")
 
-from cody_adapters.dynamodb_store import DynamoDbJobStore  # noqa: E402
-from cody_adapters.sqlite_store import SqliteJobStore  # noqa: E402
+from cody_adapters.aws.dynamodb_store import DynamoDbJobStore  # noqa: E402
+from cody_adapters.local.sqlite_store import SqliteJobStore  # noqa: E402
 from cody_core.ports import JobStore  # noqa: E402
 from contract.api_contract import ExistingApiContract  # noqa: E402
 from contract.store_contract import JobStoreContract  # noqa: E402

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from anthropic_server import MessagesServer, cached_usage, reply, text, tool_use
 from cli_support import cody, create, forge, status
-from cody_adapters.sample_forge import make_bare_repo
+from cody_adapters.local.sample_forge import make_bare_repo
 from cody_core.bounds import diff_is_cut
 from existing_api import (
     get_claude_thread,

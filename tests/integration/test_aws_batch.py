@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from aws_batch_support import DEFINITION, QUEUE, REGION, moto_batch
-from cody_adapters.aws_batch import RETRY_STRATEGY, BatchSubmitter, batch_job_name
+from cody_adapters.aws.batch import RETRY_STRATEGY, BatchSubmitter, batch_job_name
 from cody_core.errors import InputError, TransientError
 
 BATCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")  # SubmitJob's jobName rule

@@ -20,7 +20,7 @@ from cli_support import (
     pull_request_files,
     status,
 )
-from cody_adapters.sample_forge import make_bare_repo
+from cody_adapters.local.sample_forge import make_bare_repo
 from cody_cli.job_commands import container
 from forge import git
 

@@ -7,7 +7,7 @@ import pytest
 from moto import mock_aws
 
 from cli_support import cody, create, forge, status
-from cody_adapters.dynamodb_tables import key_schema
+from cody_adapters.aws.dynamodb_tables import key_schema
 from cody_cli.job_commands import container
 from dynalite import use_dummy_credentials
 

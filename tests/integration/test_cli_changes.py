@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import cody, create, runs_of
-from cody_adapters.sample_forge import make_bare_repo
+from cody_adapters.local.sample_forge import make_bare_repo
 from forge import git_env
 
 FILES = {f"m{i}.py": "".join(f"old_call({n})\n" for n in range(10)) for i in range(3)}

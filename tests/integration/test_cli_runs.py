@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import CODEMOD, cody, create, forge, runs_of, status
-from cody_adapters.sqlite_store import SqliteJobStore
+from cody_adapters.local.sqlite_store import SqliteJobStore
 from cody_cli.job_commands import container
 from cody_core.models import JobStatus, RunStatus
 from fakes.pipeline import Pipeline

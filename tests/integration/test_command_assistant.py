@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters.command_assistant import CommandAssistant
-from cody_adapters.subprocess_runner import SubprocessCommandRunner
+from cody_adapters.process.command_assistant import CommandAssistant
+from cody_adapters.process.runner import SubprocessCommandRunner
 from cody_core.errors import CodyError, InputError, TransientError
 from cody_core.models import Job
 from cody_core.policies.references import RepositoryRef

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cody_adapters.aws_batch import RETRY_STRATEGY
-from cody_adapters.dynamodb_tables import TTL_ATTRIBUTE, table_specs
+from cody_adapters.aws.batch import RETRY_STRATEGY
+from cody_adapters.aws.dynamodb_tables import TTL_ATTRIBUTE, table_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {"GITHUB_TOKEN", "CLAUDE_API_KEY"}

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cody_adapters.dynamodb_items import from_item
-from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client
-from cody_adapters.sqlite_store import SqliteJobStore
+from cody_adapters.aws.dynamodb_items import from_item
+from cody_adapters.aws.dynamodb_store import DynamoDbJobStore, dynamodb_client
+from cody_adapters.local.sqlite_store import SqliteJobStore
 from cody_core.errors import InputError, TransientError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunError, RunStatus
 from contract.store_contract import full_job, full_run

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from cody_adapters.dynamodb_store import DynamoDbJobStore, dynamodb_client
-from cody_adapters.dynamodb_tables import key_schema
+from cody_adapters.aws.dynamodb_store import DynamoDbJobStore, dynamodb_client
+from cody_adapters.aws.dynamodb_tables import key_schema
 from cody_core.models import Job, JobStatus, RepositoryRun
 from dynalite import fresh_store
 

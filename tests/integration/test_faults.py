@@ -22,7 +22,7 @@ import pytest
 
 from aws_batch_support import DEFINITION, QUEUE, REGION, moto_batch
 from cli_support import cody, create, runs_of, status
-from cody_adapters.command_assistant import CommandAssistant
+from cody_adapters.process.command_assistant import CommandAssistant
 from cody_cli.job_commands import container
 from cody_core.errors import NotFoundError, TransientError
 from cody_core.models import RepositoryRun

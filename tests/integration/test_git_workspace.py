@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters.git_workspace import GitCliWorkspace
+from cody_adapters.git.workspace import GitCliWorkspace
 from cody_core.errors import CodyError, InputError, NotFoundError
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import Checkout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters.git_workspace import GitCliWorkspace
+from cody_adapters.git.workspace import GitCliWorkspace
 from cody_core.errors import CodyError
 from cody_core.policies.references import RepositoryRef
 from forge import branch_sha, git, make_bare_repo, write_files

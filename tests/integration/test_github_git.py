@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from cody_adapters import git_workspace
-from cody_adapters.git_workspace import GitCliWorkspace
+from cody_adapters.git import workspace as git_workspace
+from cody_adapters.git.workspace import GitCliWorkspace
 from cody_core.errors import CodyError, InputError, NotFoundError
 from cody_core.policies.references import RepositoryRef
 from forge import branch_sha, git, make_bare_repo, push_commit, write_files

@@ -11,9 +11,9 @@ import pytest
 
 import github_fake_lifecycle as lifecycle
 import github_fake_listings as listings
-from cody_adapters.github_pull_request_lifecycle import GitHubForge
-from cody_adapters.github_pull_requests import github_client
-from cody_adapters.github_repositories import GitHubRepositoryFinder
+from cody_adapters.github.lifecycle import GitHubForge
+from cody_adapters.github.pull_requests import github_client
+from cody_adapters.github.repositories import GitHubRepositoryFinder
 from cody_core.errors import CodyError, InputError
 from cody_core.policies.references import RepositoryRef
 from forge import branch_sha, git, make_bare_repo, push_commit

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from github import GithubRetry
 
-from cody_adapters.github_pull_requests import GitHubPullRequestHost, github_client
-from cody_adapters.pull_request_router import RoutingPullRequestHost
+from cody_adapters.github.pull_requests import GitHubPullRequestHost, github_client
+from cody_cli.pull_request_router import RoutingPullRequestHost
 from cody_core.errors import CodyError, InputError, NotFoundError, TransientError
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import PullRequest, PullRequestSpec

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cody_adapters.dynamodb_store import dynamodb_client
+from cody_adapters.aws.dynamodb_store import dynamodb_client
 from cody_core.item_size import item_size
 from dynalite import REGION
 from dynamodb_size import LIMIT, typed_item_size

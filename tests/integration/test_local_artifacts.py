@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cody_adapters.local_artifacts import LocalArtifactStore
+from cody_adapters.local.artifacts import LocalArtifactStore
 from cody_core.errors import InputError, NotAllowedError, NotFoundError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters.local_pull_requests import LocalPullRequestHost
+from cody_adapters.local.pull_requests import LocalPullRequestHost
 from cody_core.errors import CodyError
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import PullRequestSpec

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters import local_pull_requests
-from cody_adapters.local_pull_requests import LocalPullRequestHost
+from cody_adapters.local import pull_requests as local_pull_requests
+from cody_adapters.local.pull_requests import LocalPullRequestHost
 from cody_core.errors import CodyError, NotFoundError
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import PullRequest, PullRequestSpec

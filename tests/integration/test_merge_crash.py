@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import cody, create, pull_request_files, runs_of
-from cody_adapters.sample_forge import make_bare_repo
+from cody_adapters.local.sample_forge import make_bare_repo
 from forge import git
 
 COUNT, KILL_AFTER = 20, 7

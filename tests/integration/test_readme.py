@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters.sample_forge import build_demo_forge
+from cody_adapters.local.sample_forge import build_demo_forge
 from forge import git
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from botocore.config import Config
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from cody_adapters.local_artifacts import LocalArtifactStore
-from cody_adapters.s3_artifacts import S3ArtifactStore, parse_s3_url, s3_client
+from cody_adapters.aws.s3_artifacts import S3ArtifactStore, parse_s3_url, s3_client
+from cody_adapters.local.artifacts import LocalArtifactStore
 from cody_core.errors import CodyError, InputError, NotAllowedError, NotFoundError, TransientError
 from cody_core.ports import ArtifactStore
 from dynalite import use_dummy_credentials

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cli_support import cody, runs_of
-from cody_adapters.sample_forge import build_demo_forge
+from cody_adapters.local.sample_forge import build_demo_forge
 from cody_cli.demo import CODEMOD
 from cody_cli.job_commands import container
 from forge import git

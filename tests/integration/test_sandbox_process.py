@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters.sandbox import confine
-from cody_adapters.sandbox.slots import SlotPool
+from cody_adapters.process.sandbox import confine
+from cody_adapters.process.sandbox.slots import SlotPool
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # one a sandbox uid may run: cody's may be under /root
 

@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cody_adapters.sqlite_store import SqliteJobStore
+from cody_adapters.local.sqlite_store import SqliteJobStore
 from cody_core.models import Job, RepositoryRun, RunStatus
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -19,7 +19,7 @@ import json, sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from cody_adapters.sqlite_store import SqliteJobStore
+from cody_adapters.local.sqlite_store import SqliteJobStore
 
 store = SqliteJobStore(Path(sys.argv[1]))
 names = [run.repository_name for run in store.iter_runs("job-1")]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cody_adapters.git_files import remove_tree
-from cody_adapters.subprocess_runner import SubprocessCommandRunner
+from cody_adapters.process.runner import SubprocessCommandRunner
+from cody_adapters.shared.files import remove_tree
 from cody_core.errors import CodyError
 from sandbox_support import sandbox_of, scratch_checkout
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from cody_adapters.environment import command_environ
-from cody_adapters.sandbox import Sandbox
+from cody_adapters.process.sandbox import Sandbox
+from cody_adapters.shared.environment import command_environ
 from cody_core.errors import CodyError
 from cody_core.policies.secrets import redact
 from cody_core.ports import CommandResult

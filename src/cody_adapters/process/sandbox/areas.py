@@ -7,8 +7,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cody_adapters.git_files import remove_tree
-from cody_adapters.sandbox.slots import Slot
+from cody_adapters.process.sandbox.slots import Slot
+from cody_adapters.shared.files import remove_tree
 
 # Git writes the work tree with this umask when a slot uid owns the checkout: files are
 # root:<slot gid> and group-writable, so the slot can change them and no other uid can.

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from cody_adapters.environment import scrubbed_environ
+from cody_adapters.shared.environment import scrubbed_environ
 from cody_core.errors import CodyError
 
 _TIMEOUT = 120

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 from github import GithubException
 
-from cody_adapters.github_pull_requests import GitHubPullRequestHost
-from cody_adapters.github_pull_requests import _answers as answers
+from cody_adapters.github.pull_requests import GitHubPullRequestHost
+from cody_adapters.github.pull_requests import _answers as answers
 from cody_core.errors import CodyError
 from cody_core.models import ChecksState, ReviewDecision
 from cody_core.policies.references import RepositoryRef

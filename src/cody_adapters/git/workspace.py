@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cody_adapters.environment import scrubbed_environ
-from cody_adapters.files import replace_atomically
-from cody_adapters.git_checkout_state import CheckoutState, identity, restore_git_dir
-from cody_adapters.git_files import (
+from cody_adapters.git.checkout_state import CheckoutState, identity, restore_git_dir
+from cody_adapters.git.files import (
     local_git_dir,
     parse_diff,
     read_head,
     read_or_none,
     read_ref,
 )
-from cody_adapters.git_remote_errors import remote_error
-from cody_adapters.sandbox import Sandbox
-from cody_adapters.sandbox.areas import seal_git_dir
+from cody_adapters.git.remote_errors import remote_error
+from cody_adapters.process.sandbox import Sandbox
+from cody_adapters.process.sandbox.areas import seal_git_dir
+from cody_adapters.shared.environment import scrubbed_environ
+from cody_adapters.shared.files import replace_atomically
 from cody_core.errors import CodyError, InputError, NotFoundError, TransientError
 from cody_core.policies.references import RepositoryRef
 from cody_core.policies.secrets import redact

@@ -10,10 +10,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cody_adapters.sandbox import bwrap, confine
-from cody_adapters.sandbox.areas import Area, clear_private_dirs, fresh_private_dirs
-from cody_adapters.sandbox.seccomp_filter import program
-from cody_adapters.sandbox.slots import as_slot, kill_all
+from cody_adapters.process.sandbox import bwrap, confine
+from cody_adapters.process.sandbox.areas import Area, clear_private_dirs, fresh_private_dirs
+from cody_adapters.process.sandbox.seccomp_filter import program
+from cody_adapters.process.sandbox.slots import as_slot, kill_all
 
 CONFINE = Path(confine.__file__)
 _REAPER_GRACE = 2.0  # seconds the none tier's reaper gets to kill what the command left

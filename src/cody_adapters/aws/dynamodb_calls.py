@@ -9,8 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
-from cody_adapters.aws import error_code, http_status, no_credentials
-from cody_adapters.dynamodb_items import Expression, chunks, to_item
+from cody_adapters.aws.clients import error_code, http_status, no_credentials
+from cody_adapters.aws.dynamodb_items import Expression, chunks, to_item
 from cody_core.errors import InputError, TransientError
 
 log = logging.getLogger(__name__)

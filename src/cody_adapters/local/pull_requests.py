@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cody_adapters.files import replace_atomically, write_temporary
-from cody_adapters.local_merges import LocalRepository, finished_merge, merge_plan
+from cody_adapters.local.merges import LocalRepository, finished_merge, merge_plan
+from cody_adapters.shared.files import replace_atomically, write_temporary
 from cody_core.errors import CodyError, NotFoundError
 from cody_core.models import PullRequestState, format_timestamp
 from cody_core.policies.references import RepositoryRef

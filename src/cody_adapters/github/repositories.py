@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from github import Github
 from github.Repository import Repository
 
-from cody_adapters.github_pull_requests import _answers as answers
+from cody_adapters.github.pull_requests import _answers as answers
 from cody_core.errors import InputError
 from cody_core.ports import FoundRepository
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cody_adapters.aws import aws_client, error_code, reaching
-from cody_adapters.dynamodb_calls import BATCH, TableCalls
-from cody_adapters.dynamodb_items import (
+from cody_adapters.aws.clients import aws_client, error_code, reaching
+from cody_adapters.aws.dynamodb_calls import BATCH, TableCalls
+from cody_adapters.aws.dynamodb_items import (
     Expression,
     changed_attributes,
     chunks,
@@ -22,8 +22,8 @@ from cody_adapters.dynamodb_items import (
     stored_attributes,
     to_item,
 )
-from cody_adapters.dynamodb_tables import JOBS_INDEX, TableSetup, TablesReport, table_specs
-from cody_adapters.system_clock import SystemClock
+from cody_adapters.aws.dynamodb_tables import JOBS_INDEX, TableSetup, TablesReport, table_specs
+from cody_adapters.shared.clock import SystemClock
 from cody_core.errors import InputError
 from cody_core.models import (
     Job,

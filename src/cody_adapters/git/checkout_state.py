@@ -8,9 +8,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from cody_adapters.files import replace_atomically
-from cody_adapters.git_files import read_or_none, read_ref, remove_tree
-from cody_adapters.sandbox import Area
+from cody_adapters.git.files import read_or_none, read_ref
+from cody_adapters.process.sandbox import Area
+from cody_adapters.shared.files import remove_tree, replace_atomically
 from cody_core.errors import CodyError
 
 

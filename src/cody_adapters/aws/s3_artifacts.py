@@ -17,8 +17,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from cody_adapters.artifact_keys import artifact_key
-from cody_adapters.aws import aws_client, error_code, http_status, no_credentials
+from cody_adapters.aws.clients import aws_client, error_code, http_status, no_credentials
+from cody_adapters.shared.artifact_keys import artifact_key
 from cody_core.errors import CodyError, InputError, NotAllowedError, NotFoundError, TransientError
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")

@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cody_adapters.sqlite_errors import busy, make_home, translated
-from cody_adapters.system_clock import SystemClock
+from cody_adapters.local.sqlite_errors import busy, make_home, translated
+from cody_adapters.shared.clock import SystemClock
 from cody_core.errors import InputError, TransientError
 from cody_core.models import (
     Job,

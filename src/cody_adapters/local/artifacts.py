@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from cody_adapters.artifact_keys import artifact_key
-from cody_adapters.files import replace_atomically
+from cody_adapters.shared.artifact_keys import artifact_key
+from cody_adapters.shared.files import replace_atomically
 from cody_core.errors import InputError, NotAllowedError, NotFoundError
 
 

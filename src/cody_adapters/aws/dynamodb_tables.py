@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cody_adapters.aws import error_code
+from cody_adapters.aws.clients import error_code
 
 JOBS_INDEX = "status-createdAt-index"  # GET /jobs?status=S of the existing API queries it
 RUNS_INDEX = "status-index"

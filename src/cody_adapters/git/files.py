@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-from contextlib import suppress
 from pathlib import Path
 
 from cody_core.ports import Diff, FileChange
-
-_REMOVE_PASSES = 20
 
 
 def parse_diff(output: bytes) -> Diff:
@@ -74,20 +69,3 @@ def read_or_none(path: Path) -> bytes | None:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
-
-
-def remove_tree(path: Path) -> None:
-    """Delete a directory tree, making read-only directories writable on the way; never raise."""
-
-    def make_writable(_function: object, failed: str, _error: object) -> None:
-        for target in (os.path.dirname(failed), failed):
-            if os.path.isdir(target) and not os.path.islink(target):
-                with suppress(OSError):
-                    os.chmod(target, 0o700)
-
-    handler = {"onexc" if sys.version_info >= (3, 12) else "onerror": make_writable}
-    for _ in range(_REMOVE_PASSES):  # each pass opens up at least one more level of the tree
-        if not os.path.lexists(path):
-            return
-        with suppress(OSError):
-            shutil.rmtree(path, **handler)  # type: ignore[arg-type]

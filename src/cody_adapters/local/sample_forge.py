@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from cody_adapters.environment import scrubbed_environ
+from cody_adapters.shared.environment import scrubbed_environ
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "Cody Demo",

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
-from cody_adapters.aws import aws_client, error_code, http_status, no_credentials
+from cody_adapters.aws.clients import aws_client, error_code, http_status, no_credentials
 from cody_core.errors import CodyError, InputError, TransientError
 
 MAX_WORKERS = 10_000  # the largest array job Batch accepts

@@ -8,12 +8,12 @@ import subprocess
 import threading
 from pathlib import Path
 
-from cody_adapters.git_files import remove_tree
-from cody_adapters.sandbox import confine
-from cody_adapters.sandbox.areas import Area, make_area, make_work_tree
-from cody_adapters.sandbox.launches import Launch, bwrap_launch, reaper_launch, uid_launch
-from cody_adapters.sandbox.seccomp_filter import SeccompUnavailable, program
-from cody_adapters.sandbox.slots import SlotPool, SlotsUnavailable
+from cody_adapters.process.sandbox import confine
+from cody_adapters.process.sandbox.areas import Area, make_area, make_work_tree
+from cody_adapters.process.sandbox.launches import Launch, bwrap_launch, reaper_launch, uid_launch
+from cody_adapters.process.sandbox.seccomp_filter import SeccompUnavailable, program
+from cody_adapters.process.sandbox.slots import SlotPool, SlotsUnavailable
+from cody_adapters.shared.files import remove_tree
 from cody_core.errors import CodyError, InputError
 
 MODES = ("auto", "bwrap", "uid", "none")

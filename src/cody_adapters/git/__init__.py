@@ -1,0 +1,1 @@
+"""git, run as a subprocess: clones, commits and pushes in a checkout cody controls."""

@@ -1,0 +1,1 @@
+"""GitHub over PyGithub: pull requests, their lifecycle, and repository listings."""

@@ -1,0 +1,1 @@
+"""This machine alone: the SQLite store, local artifacts, pull requests on local repositories."""

@@ -1,0 +1,1 @@
+"""Programs run on this host: commands, the command assistant, the sandbox, host pre-flight."""

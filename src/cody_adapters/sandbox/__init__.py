@@ -1,7 +1,0 @@
-"""Confinement for repository code: bubblewrap, a uid of its own, or (explicitly) none."""
-
-from cody_adapters.sandbox.areas import Area
-from cody_adapters.sandbox.confine import make_undumpable
-from cody_adapters.sandbox.sandbox import MODES, UNAVAILABLE, Sandbox
-
-__all__ = ["MODES", "UNAVAILABLE", "Area", "Sandbox", "make_undumpable"]

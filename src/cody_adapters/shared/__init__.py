@@ -1,0 +1,1 @@
+"""Helpers every adapter may use: scrubbed environments, atomic files, artifact keys, clock."""
