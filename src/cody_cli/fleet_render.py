@@ -112,7 +112,9 @@ def _cells(t: Tracked) -> tuple[str, str, str, str]:
 
 
 def counts_line(counts: dict[str, int], noun: str) -> str:
-    shown = ", ".join(f"{n:,} {what}" for what, n in counts.items() if n) or "none"
+    if not any(counts.values()):
+        return f"no {noun}s"
+    shown = ", ".join(f"{n:,} {what}" for what, n in counts.items() if n)
     return f"{counted(sum(counts.values()), noun)}: {shown}"
 
 
