@@ -12,6 +12,9 @@ import pytest
 
 from dynalite import dynalite_server, use_dummy_credentials
 
+# The shipped store contract is an installed module: pytest rewrites its asserts only if asked.
+pytest.register_assert_rewrite("cody_core.testing.store_contract")
+
 
 @pytest.fixture(scope="session")
 def dynalite() -> Iterator[str]:

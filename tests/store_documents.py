@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from fakes.store import FakeJobStore
+from cody_core.testing.store import FakeJobStore
 
 Document = dict[str, Any]
 STATUS_INDEX = "status-createdAt-index"

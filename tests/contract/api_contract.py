@@ -18,7 +18,8 @@ from cody_core.models import (
     TokenUsage,
 )
 from cody_core.ports import JobStore
-from contract.store_contract import LEASE, T0, make_job, make_runs
+from cody_core.testing.clock import FakeClock
+from cody_core.testing.store_contract import LEASE, T0, make_job, make_runs
 from existing_api import (
     cancel_job,
     get_claude_thread,
@@ -29,7 +30,6 @@ from existing_api import (
     iso,
     post_job,
 )
-from fakes.clock import FakeClock
 from store_documents import Documents
 
 SECOND = timedelta(seconds=1)

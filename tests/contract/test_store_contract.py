@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-pytest.register_assert_rewrite("contract.store_contract", "contract.api_contract")
+pytest.register_assert_rewrite("contract.api_contract")
 
 from cody_adapters.aws.dynamodb_store import DynamoDbJobStore  # noqa: E402
 from cody_adapters.local.sqlite_store import SqliteJobStore  # noqa: E402
 from cody_core.ports import JobStore  # noqa: E402
+from cody_core.testing.clock import FakeClock  # noqa: E402
+from cody_core.testing.store import FakeJobStore  # noqa: E402
+from cody_core.testing.store_contract import JobStoreContract  # noqa: E402
 from contract.api_contract import ExistingApiContract  # noqa: E402
-from contract.store_contract import JobStoreContract  # noqa: E402
 from dynalite import fresh_store, moto_store  # noqa: E402
-from fakes.clock import FakeClock  # noqa: E402
-from fakes.store import FakeJobStore  # noqa: E402
 from store_documents import Documents, DynamoDocuments, FakeDocuments, SqliteDocuments  # noqa: E402
 
 

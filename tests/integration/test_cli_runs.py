@@ -12,7 +12,7 @@ from cli_support import CODEMOD, cody, create, forge, runs_of, status
 from cody_adapters.local.sqlite_store import SqliteJobStore
 from cody_cli.job_commands import container
 from cody_core.models import JobStatus, RunStatus
-from fakes.pipeline import Pipeline
+from cody_core.testing.pipeline import Pipeline
 
 
 def statuses(job_id: str) -> Counter[str]:

@@ -22,9 +22,9 @@ from cody_adapters.aws.dynamodb_store import DynamoDbJobStore, dynamodb_client
 from cody_adapters.local.sqlite_store import SqliteJobStore
 from cody_core.errors import InputError, TransientError
 from cody_core.models import Job, JobStatus, RepositoryRun, RunError, RunStatus
-from contract.store_contract import full_job, full_run
+from cody_core.testing.clock import FakeClock
+from cody_core.testing.store_contract import full_job, full_run
 from dynalite import fresh_store, moto_store
-from fakes.clock import FakeClock
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 LEASE = timedelta(minutes=5)

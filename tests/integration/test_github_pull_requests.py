@@ -17,7 +17,7 @@ from cody_cli.pull_request_router import RoutingPullRequestHost
 from cody_core.errors import CodyError, InputError, NotFoundError, TransientError
 from cody_core.policies.references import RepositoryRef
 from cody_core.ports import PullRequest, PullRequestSpec
-from fakes.pull_requests import FakePullRequestHost
+from cody_core.testing.pull_requests import FakePullRequestHost
 from github_fake import OPENING_ROUTES, Canned, GitHubFake, OpenApi, rate_limited
 
 TOKEN = "ghp_" + "Fake0Token1" * 3 + "xyz"

@@ -11,10 +11,10 @@ from cody_core.models import JobStatus, RepositoryRun, RunStatus
 from cody_core.ports import AssistantRequest, AssistantResult
 from cody_core.services.job_processor import RunOutcome
 from cody_core.services.leases import Heartbeat
-from fakes.assistant import FakeAssistant
-from fakes.git import FakeWorkspace
-from fakes.pipeline import Pipeline, replace_all
-from fakes.store import FakeJobStore
+from cody_core.testing.assistant import FakeAssistant
+from cody_core.testing.git import FakeWorkspace
+from cody_core.testing.pipeline import Pipeline, replace_all
+from cody_core.testing.store import FakeJobStore
 
 LEASE = 0.3  # seconds: a heartbeat renews every 0.1 s
 

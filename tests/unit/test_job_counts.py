@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from cody_core.models import JobStatus, RunStatus
-from fakes.pipeline import Pipeline
+from cody_core.testing.pipeline import Pipeline
 
 
 def assert_counts_agree(p: Pipeline, job_id: str) -> None:

@@ -13,8 +13,8 @@ from cody_core.policies.allowlist import Allowlist
 from cody_core.policies.references import parse_reference
 from cody_core.ports import PullRequestSpec
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
-from fakes.assistant import FakeAssistant
-from fakes.pipeline import Pipeline, replace_all
+from cody_core.testing.assistant import FakeAssistant
+from cody_core.testing.pipeline import Pipeline, replace_all
 
 
 def statuses(pipeline: Pipeline, job_id: str) -> dict[str, RunStatus]:

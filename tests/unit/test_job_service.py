@@ -7,7 +7,7 @@ import pytest
 from cody_core.errors import InputError
 from cody_core.models import JobStatus, RunStatus
 from cody_core.services.jobs import JobService
-from fakes.pipeline import Pipeline
+from cody_core.testing.pipeline import Pipeline
 
 
 def test_create_normalises_and_deduplicates_references():

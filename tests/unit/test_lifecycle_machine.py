@@ -20,11 +20,11 @@ from cody_core.policies.references import RepositoryRef
 from cody_core.ports import Checkout, PullRequest, PullRequestSpec
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
 from cody_core.services.jobs import JobService
-from fakes.assistant import FakeAssistant
-from fakes.git import FakeWorkspace
-from fakes.pipeline import SECRET, Pipeline, replace_all
-from fakes.pull_requests import FakePullRequestHost
-from fakes.store import FakeJobStore
+from cody_core.testing.assistant import FakeAssistant
+from cody_core.testing.git import FakeWorkspace
+from cody_core.testing.pipeline import SECRET, Pipeline, replace_all
+from cody_core.testing.pull_requests import FakePullRequestHost
+from cody_core.testing.store import FakeJobStore
 
 LEASE = 60  # seconds: Heartbeat threads would first beat after 20 s of real time, so never do
 OWNERS = st.sampled_from(["w1", "w2", "w3"])

@@ -8,7 +8,7 @@ from cody_core.errors import CodyError, InputError
 from cody_core.models import RunStatus
 from cody_core.services.pull_request_actions import MergeOptions, digest
 from cody_core.services.tracking import summary
-from fakes.pipeline import SECRET, Pipeline
+from cody_core.testing.pipeline import SECRET, Pipeline
 
 
 def job_with_pull_requests(p: Pipeline, count: int = 3) -> str:

@@ -8,8 +8,8 @@ from cody_core.errors import InputError
 from cody_core.models import JobStatus, RunStatus
 from cody_core.ports import CommandResult
 from cody_core.services.earlier_pass import NO_LONGER_NEEDED
-from fakes.assistant import FakeAssistant
-from fakes.pipeline import Pipeline, replace_all
+from cody_core.testing.assistant import FakeAssistant
+from cody_core.testing.pipeline import Pipeline, replace_all
 
 
 def run_all(p: Pipeline, job_id: str) -> None:

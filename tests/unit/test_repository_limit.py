@@ -9,7 +9,7 @@ import pytest
 from cody_core.errors import InputError
 from cody_core.models import Job, JobStatus, RunStatus
 from cody_core.policies.limits import DEFAULT_MAX_REPOSITORIES, repository_limit
-from fakes.pipeline import Pipeline
+from cody_core.testing.pipeline import Pipeline
 
 
 def job(limit: int | None) -> Job:

@@ -8,8 +8,8 @@ from dataclasses import replace
 from cody_core.errors import SkippedError
 from cody_core.models import RunStatus
 from cody_core.ports import CommandResult
-from fakes.assistant import FakeAssistant
-from fakes.pipeline import SECRET, Pipeline, replace_all
+from cody_core.testing.assistant import FakeAssistant
+from cody_core.testing.pipeline import SECRET, Pipeline, replace_all
 
 
 def run_one(p: Pipeline, **fields):

@@ -8,7 +8,7 @@ from cody_core.errors import InputError
 from cody_core.policies.allowlist import Allowlist
 from cody_core.ports import FoundRepository
 from cody_core.services.selection import RepositorySelector, Selection
-from fakes.repositories import FakeRepositoryFinder
+from cody_core.testing.repositories import FakeRepositoryFinder
 
 FLEET = [
     FoundRepository("Acme/api", topics=("python", "service")),

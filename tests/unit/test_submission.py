@@ -6,8 +6,8 @@ import pytest
 
 from cody_core.errors import InputError
 from cody_core.services.submission import JobSubmission
-from fakes.pipeline import Pipeline
-from fakes.submitter import FakeJobSubmitter
+from cody_core.testing.pipeline import Pipeline
+from cody_core.testing.submitter import FakeJobSubmitter
 
 
 def test_submitting_records_the_batch_job_id_on_the_job():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from cody_core.policies.allowlist import Allowlist
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
@@ -11,18 +12,18 @@ from cody_core.services.pull_request_actions import PullRequestActions
 from cody_core.services.reapply import JobPublishing, JobUpdate
 from cody_core.services.repository_processor import ProcessorSettings, RepositoryProcessor
 from cody_core.services.tracking import PullRequestTracking
-from fakes.artifacts import FakeArtifactStore
-from fakes.assistant import FakeAssistant
-from fakes.clock import FakeClock
-from fakes.git import FakeWorkspace
-from fakes.pull_requests import FakePullRequestHost
-from fakes.runner import FakeCommandRunner
-from fakes.store import FakeJobStore
+from cody_core.testing.artifacts import FakeArtifactStore
+from cody_core.testing.assistant import Edit, FakeAssistant
+from cody_core.testing.clock import FakeClock
+from cody_core.testing.git import FakeWorkspace
+from cody_core.testing.pull_requests import FakePullRequestHost
+from cody_core.testing.runner import FakeCommandRunner
+from cody_core.testing.store import FakeJobStore
 
 SECRET = "ghp_" + "S3cr3t" * 6
 
 
-def replace_all(old: str, new: str):
+def replace_all(old: str, new: str) -> Edit:
     """An edit that rewrites `old` to `new` in every file."""
 
     def edit(name: str, files: dict[str, str]) -> None:
@@ -34,6 +35,8 @@ def replace_all(old: str, new: str):
 
 @dataclass
 class Pipeline:
+    """Every fake, and each service built on them as the container builds it on adapters."""
+
     store: FakeJobStore = field(default_factory=FakeJobStore)
     artifacts: FakeArtifactStore = field(default_factory=FakeArtifactStore)
     workspace: FakeWorkspace = field(default_factory=FakeWorkspace)
@@ -41,7 +44,7 @@ class Pipeline:
     runner: FakeCommandRunner = field(default_factory=FakeCommandRunner)
     clock: FakeClock = field(default_factory=FakeClock)
     allowlist: Allowlist = field(default_factory=lambda: Allowlist.parse("acme/*"))
-    assistant: FakeAssistant | None = None
+    assistant: FakeAssistant | None = None  # None: one that renames old_call to new_call
 
     def __post_init__(self) -> None:
         if self.assistant is None:
@@ -58,6 +61,7 @@ class Pipeline:
         return JobService(self.store, self.artifacts, self.clock, self.allowlist)
 
     def repository_processor(self) -> RepositoryProcessor:
+        assert self.assistant is not None  # __post_init__ made one
         return RepositoryProcessor(
             self.store,
             self.artifacts,
@@ -94,7 +98,7 @@ class Pipeline:
     def publishing(self) -> JobPublishing:
         return JobPublishing(self.store)
 
-    def create(self, repositories: list[str], **fields) -> str:
+    def create(self, repositories: list[str], **fields: Any) -> str:
         fields.setdefault("name", "rename old_call")
         fields.setdefault("prompt", "Rename old_call to new_call")
         fields.setdefault("command", "sed -i s/old_call/new_call/g *.py")

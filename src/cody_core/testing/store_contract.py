@@ -1,4 +1,16 @@
-"""What every JobStore must do; a backend runs it by subclassing with a `store` fixture."""
+"""What every JobStore must do, as a pytest suite a backend runs by subclassing it.
+
+    from cody_core.testing.store_contract import JobStoreContract
+
+    class TestPostgresJobStore(JobStoreContract):
+        @pytest.fixture
+        def store(self, clock: FakeClock) -> Iterator[JobStore]:
+            yield PostgresJobStore(dsn, clock=clock)  # empty, writing times from `clock`
+
+The one module of cody_core that imports pytest. For pytest's detailed assertion messages, call
+`pytest.register_assert_rewrite("cody_core.testing.store_contract")` in a conftest.py before
+importing it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +26,7 @@ import pytest
 
 from cody_core.bounds import diff_is_cut
 from cody_core.errors import InputError
+from cody_core.item_size import DYNAMODB_MAX_ITEM_BYTES, item_size
 from cody_core.models import (
     MAX_LOG_ENTRIES,
     MAX_RUN_ITEM_BYTES,
@@ -30,8 +43,7 @@ from cody_core.models import (
     Verification,
 )
 from cody_core.ports import JobStore
-from dynamodb_size import LIMIT, document_item_size
-from fakes.clock import FakeClock
+from cody_core.testing.clock import FakeClock
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 890_000, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -170,6 +182,12 @@ def defaulted_fields(record: Record) -> list[str]:
     ]
 
 
+def present(value: T | None) -> T:
+    """`value`, which the store must have returned: a failed assertion if it gave None."""
+    assert value is not None
+    return value
+
+
 def race(workers: int, work: Callable[[int], T]) -> list[T]:
     """Run `work(i)` on `workers` threads released together; their results in order."""
     start = threading.Barrier(workers)
@@ -259,7 +277,7 @@ class JobStoreContract:
     def test_a_pending_run_is_claimed_with_a_lease(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
 
-        claimed = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE))
 
         assert claimed is not None
         assert claimed.status == RunStatus.IN_PROGRESS
@@ -271,7 +289,7 @@ class JobStoreContract:
         self, store: JobStore
     ) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
-        claimed = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE))
 
         assert store.claim_run("job-1", "o/a", "w2", T0 + timedelta(seconds=1), T0 + LEASE) is None
         assert store.claim_run("job-1", "o/a", "w2", T0 + LEASE, T0 + 2 * LEASE) is None
@@ -283,7 +301,7 @@ class JobStoreContract:
 
         assert store.claim_run("job-1", "o/b", "w1", T0, T0 + LEASE) is None
         assert store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE) is None
-        assert store.get_run("job-1", "o/a").status == RunStatus.SKIPPED
+        assert present(store.get_run("job-1", "o/a")).status == RunStatus.SKIPPED
 
     def test_an_expired_lease_is_taken_over_by_another_owner(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
@@ -298,10 +316,10 @@ class JobStoreContract:
 
     def test_the_stale_owner_cannot_save_after_a_takeover(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
-        stale = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        stale = present(store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE))
         later = T0 + 2 * LEASE
-        current = store.claim_run("job-1", "o/a", "w2", later, later + LEASE)
-        saved = store.save_run(current.model_copy(update={"summary": "by w2"}))
+        current = present(store.claim_run("job-1", "o/a", "w2", later, later + LEASE))
+        saved = present(store.save_run(current.model_copy(update={"summary": "by w2"})))
 
         refused = store.save_run(stale.model_copy(update={"summary": "by w1"}))
 
@@ -314,9 +332,9 @@ class JobStoreContract:
         self, store: JobStore
     ) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
-        claimed = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE))
 
-        first = store.save_run(claimed.model_copy(update={"summary": "first"}))
+        first = present(store.save_run(claimed.model_copy(update={"summary": "first"})))
         second = store.save_run(claimed.model_copy(update={"summary": "second"}))
 
         assert first == claimed.model_copy(update={"summary": "first", "version": 2})
@@ -331,19 +349,19 @@ class JobStoreContract:
 
     def test_only_the_owner_renews_a_lease_and_the_version_stays(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a", "o/b"]))
-        claimed = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE))
 
         assert store.renew_lease("job-1", "o/a", "w2", T0 + 9 * LEASE) is False
-        assert store.get_run("job-1", "o/a").lease_expires_at == T0 + LEASE
+        assert present(store.get_run("job-1", "o/a")).lease_expires_at == T0 + LEASE
         assert store.renew_lease("job-1", "o/a", "w1", T0 + 2 * LEASE) is True
-        renewed = store.get_run("job-1", "o/a")
+        renewed = present(store.get_run("job-1", "o/a"))
         assert (renewed.lease_expires_at, renewed.version) == (T0 + 2 * LEASE, claimed.version)
         assert store.save_run(claimed) is not None
         assert store.renew_lease("job-1", "o/b", "w1", T0 + 2 * LEASE) is False
 
     def test_a_finished_run_keeps_no_lease_to_renew(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
-        claimed = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE))
         store.save_run(claimed.model_copy(update={"status": RunStatus.COMPLETED}))
 
         assert store.renew_lease("job-1", "o/a", "w1", T0 + 2 * LEASE) is False
@@ -356,7 +374,9 @@ class JobStoreContract:
         done = {"status": JobStatus.COMPLETED, "completed_at": T0, "completed_count": 3}
 
         assert store.transition_job("job-1", [JobStatus.IN_PROGRESS], done) is None
-        started = store.transition_job("job-1", [JobStatus.PENDING], {"status": "in-progress"})
+        started = present(
+            store.transition_job("job-1", [JobStatus.PENDING], {"status": "in-progress"})
+        )
         finished = store.transition_job("job-1", [JobStatus.IN_PROGRESS], done)
 
         assert started.status == JobStatus.IN_PROGRESS
@@ -377,7 +397,7 @@ class JobStoreContract:
             store.transition_run("job-1", "o/a", [RunStatus.PENDING], {"repository_name": "o/b"})
 
         assert store.get_job("job-1") == make_job()
-        assert store.get_run("job-1", "o/a").version == 0
+        assert present(store.get_run("job-1", "o/a")).version == 0
 
     def test_exactly_one_of_eight_racing_job_transitions_wins(self, store: JobStore) -> None:
         store.create_job(make_job(), [])
@@ -418,13 +438,13 @@ class JobStoreContract:
     def test_pending_runs_are_cancelled_and_failed_ones_retried(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a", "o/b"]))
         cancel = {"status": RunStatus.CANCELLED, "completed_at": T0}
-        claimed = store.claim_run("job-1", "o/b", "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-1", "o/b", "w1", T0, T0 + LEASE))
         error = RunError(kind="network", message="down")
         store.save_run(claimed.model_copy(update={"status": RunStatus.FAILED, "error": error}))
         retry = {"status": RunStatus.PENDING, "attempt": 0, "error": None, "completed_at": None}
 
-        cancelled = store.transition_run("job-1", "o/a", [RunStatus.PENDING], cancel)
-        retried = store.transition_run("job-1", "o/b", [RunStatus.FAILED], retry)
+        cancelled = present(store.transition_run("job-1", "o/a", [RunStatus.PENDING], cancel))
+        retried = present(store.transition_run("job-1", "o/b", [RunStatus.FAILED], retry))
 
         assert (cancelled.status, cancelled.completed_at, cancelled.version) == (
             RunStatus.CANCELLED,
@@ -439,20 +459,20 @@ class JobStoreContract:
             3,
         )
         assert store.get_run("job-1", "o/b") == retried
-        assert store.claim_run("job-1", "o/b", "w2", T0, T0 + LEASE).attempt == 1
+        assert present(store.claim_run("job-1", "o/b", "w2", T0, T0 + LEASE)).attempt == 1
         assert store.transition_run("job-1", "o/c", list(RunStatus), cancel) is None
 
     def test_a_transition_of_a_leased_run_makes_its_owners_next_save_fail(
         self, store: JobStore
     ) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
-        claimed = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE))
         cancel = {"status": RunStatus.CANCELLED}
 
         assert store.transition_run("job-1", "o/a", [RunStatus.PENDING], cancel) is None
         assert store.transition_run("job-1", "o/a", [RunStatus.IN_PROGRESS], cancel) is not None
         assert store.save_run(claimed.model_copy(update={"status": RunStatus.COMPLETED})) is None
-        assert store.get_run("job-1", "o/a").status == RunStatus.CANCELLED
+        assert present(store.get_run("job-1", "o/a")).status == RunStatus.CANCELLED
 
     # Round trips
 
@@ -470,7 +490,7 @@ class JobStoreContract:
         assert defaulted_fields(created) == []
         store.create_job(make_job(), [created])
         store.create_job(make_job("job-2"), make_runs("job-2", [created.repository_name]))
-        claimed = store.claim_run("job-2", created.repository_name, "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-2", created.repository_name, "w1", T0, T0 + LEASE))
         saved = full_run("job-2").model_copy(update={"lease_owner": "w1", "version": 1})
 
         assert store.get_run("job-1", created.repository_name) == created
@@ -492,34 +512,37 @@ class JobStoreContract:
             logs=tuple(LogEntry(timestamp=T0, message=wide) for _ in range(MAX_LOG_ENTRIES)),
             error=RunError(kind="network", message=wide),
             verification=Verification(status="failed", output_tail=wide),
-            claude_conversation=ClaudeConversation(
-                thread_id=wide,
-                messages=[
-                    {
-                        "role": "human",
-                        "content": [{"type": "text", "text": wide}] * 9,
-                        "timestamp": n,
-                        "type": "prompt",
-                    }
-                    for n in range(200)
-                ],
+            claude_conversation=ClaudeConversation.model_validate(
+                {
+                    "thread_id": wide,
+                    "messages": [
+                        {
+                            "role": "human",
+                            "content": [{"type": "text", "text": wide}] * 9,
+                            "timestamp": n,
+                            "type": "prompt",
+                        }
+                        for n in range(200)
+                    ],
+                }
             ),
         )
-        assert document_item_size(run.to_document()) <= MAX_RUN_ITEM_BYTES < LIMIT
-        assert diff_is_cut(run.diff) and run.diff.startswith(wide[:30_000])
-        assert len(run.diff.encode()) > 100_000
+        diff = present(run.diff)
+        assert item_size(run.to_document()) <= MAX_RUN_ITEM_BYTES < DYNAMODB_MAX_ITEM_BYTES
+        assert diff_is_cut(diff) and diff.startswith(wide[:30_000])
+        assert len(diff.encode()) > 100_000
         store.create_job(make_job(), [run])
-        claimed = store.claim_run(
-            "job-1", run.repository_name, "w9", T0 + 9 * LEASE, T0 + LEASE * 10
+        claimed = present(
+            store.claim_run("job-1", run.repository_name, "w9", T0 + 9 * LEASE, T0 + LEASE * 10)
         )
 
-        saved = store.save_run(claimed.evolve(summary=wide[::-1]))
+        saved = present(store.save_run(claimed.evolve(summary=wide[::-1])))
 
         assert claimed.summary == run.summary and claimed.logs == run.logs
         assert saved is not None
         assert store.get_run("job-1", run.repository_name) == saved
-        assert saved.summary.startswith(wide[::-1][:1000])
-        assert document_item_size(saved.to_document()) <= MAX_RUN_ITEM_BYTES
+        assert present(saved.summary).startswith(wide[::-1][:1000])
+        assert item_size(saved.to_document()) <= MAX_RUN_ITEM_BYTES
 
     def test_a_pull_requests_refresh_is_stored_on_its_finished_run(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
@@ -587,9 +610,9 @@ class JobStoreContract:
 
     def test_an_unleased_run_is_saved_when_its_version_matches(self, store: JobStore) -> None:
         store.create_job(make_job(), make_runs("job-1", ["o/a"]))
-        run = store.get_run("job-1", "o/a")
+        run = present(store.get_run("job-1", "o/a"))
 
-        saved = store.save_run(run.evolve(summary="noted"))
+        saved = present(store.save_run(run.evolve(summary="noted")))
 
         assert saved == run.evolve(summary="noted", version=1)
         assert store.save_run(run.evolve(lease_owner="w1", version=1)) is None
@@ -609,18 +632,20 @@ class JobStoreContract:
         winners = [names for names in results if names is not None]
         assert len(winners) == 1
         assert [r.repository_name for r in store.iter_runs("job-1")] == winners[0]
-        assert store.get_job("job-1").description == f"worker {results.index(winners[0])}"
+        assert present(store.get_job("job-1")).description == f"worker {results.index(winners[0])}"
 
     def test_a_field_set_to_none_reads_back_as_none(self, store: JobStore) -> None:
         store.create_job(make_job(error="old"), make_runs("job-1", ["o/a"]))
-        claimed = store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE)
+        claimed = present(store.claim_run("job-1", "o/a", "w1", T0, T0 + LEASE))
         store.save_run(claimed.evolve(summary="s", error=RunError(kind="x", message="m")))
 
-        job = store.transition_job("job-1", [JobStatus.PENDING], {"error": None})
-        run = store.transition_run(
-            "job-1", "o/a", [RunStatus.IN_PROGRESS], {"summary": None, "error": None}
+        job = present(store.transition_job("job-1", [JobStatus.PENDING], {"error": None}))
+        run = present(
+            store.transition_run(
+                "job-1", "o/a", [RunStatus.IN_PROGRESS], {"summary": None, "error": None}
+            )
         )
 
-        assert (job.error, store.get_job("job-1").error) == (None, None)
+        assert (job.error, present(store.get_job("job-1")).error) == (None, None)
         assert (run.summary, run.error) == (None, None)
         assert store.get_run("job-1", "o/a") == run

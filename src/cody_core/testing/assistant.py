@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cody_core.models import Job
 from cody_core.ports import AssistantRequest, AssistantResult
-from fakes.git import FakeWorkspace
+from cody_core.testing.git import FakeWorkspace
 
 Edit = Callable[[str, dict[str, str]], None]  # (repository name, files) -> edits files in place
 
 
 class FakeAssistant:
+    """Runs `edit` on the checkout's files; `requests` records what it was asked."""
+
     def __init__(self, workspace: FakeWorkspace, edit: Edit | None = None, summary: str = "done"):
         self._workspace = workspace
         self._edit = edit or (lambda name, files: None)
@@ -18,7 +21,7 @@ class FakeAssistant:
         self.requests: list[AssistantRequest] = []
         self.refuse: Exception | None = None  # raised by admit(), e.g. a spent budget
 
-    def admit(self, job) -> None:
+    def admit(self, job: Job) -> None:
         if self.refuse is not None:
             raise self.refuse
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from cody_core.ports import CommandResult
 
 
 class FakeCommandRunner:
+    """Every command gets `result`; `commands`, `environments` and `networks` record the calls."""
+
     def __init__(self, result: CommandResult | None = None, sandbox: str = "bwrap"):
         self.result = result or CommandResult(0, "ok")
         self.sandbox = sandbox
@@ -21,7 +23,7 @@ class FakeCommandRunner:
         command: str,
         cwd: Path,
         timeout: float,
-        should_stop=lambda: False,
+        should_stop: Callable[[], bool] = lambda: False,
         *,
         env: Mapping[str, str] | None = None,
         network: bool = False,

@@ -1,1 +1,0 @@
-"""In-memory fakes of the ports, shared by every unit test."""
