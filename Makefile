@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bubblewrap lint contracts unit integration bench clean
+.PHONY: demo test bubblewrap lint contracts typecheck unit integration bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/cody demo
 
-test: $(STAMP) node_modules/.installed bubblewrap lint contracts
+test: $(STAMP) node_modules/.installed bubblewrap lint contracts typecheck
 	$(BIN)/pytest
 
 # The sandbox tests run repository code under bubblewrap: install it where it is missing and
@@ -41,6 +41,9 @@ lint: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
@@ -55,4 +58,4 @@ bench: $(STAMP) node_modules/.installed
 	$(BIN)/python benchmarks/pr_refresh.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -27,6 +27,7 @@ from cody_cli.options import (
     job_fields,
     with_job_options,
 )
+from cody_cli.root import container
 from cody_cli.running import closing_line, run_job
 
 app = typer.Typer(
@@ -90,7 +91,7 @@ def create_and_run(
     job = create_job(repositories, fields)
     print(job.job_id, file=sys.stderr)
     outcome = run_job(job.job_id, None, concurrency, log_format)
-    final, runs = job_commands.container.jobs().report(job.job_id)
+    final, runs = container.jobs().report(job.job_id)
     if json:
         render.print_job_json(final, runs)
     else:
@@ -113,7 +114,7 @@ def demo(concurrency: Concurrency = 4) -> None:
     """
     from cody_cli.demo import run_demo
 
-    run_demo(job_commands.container, concurrency)
+    run_demo(container, concurrency)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
@@ -21,6 +21,18 @@ from cody_adapters.shared.clock import SystemClock
 from cody_cli.pull_request_router import RoutingPullRequestHost
 from cody_cli.settings import Settings
 from cody_core.policies.allowlist import Allowlist
+from cody_core.ports import (
+    ArtifactStore,
+    Clock,
+    CodeAssistant,
+    CommandRunner,
+    GitWorkspace,
+    JobStore,
+    JobSubmitter,
+    Preflight,
+    PullRequestForge,
+    RepositoryFinder,
+)
 from cody_core.services.job_processor import JobProcessor, WorkerSettings
 from cody_core.services.jobs import JobService
 from cody_core.services.preflight import NoPreflight
@@ -30,6 +42,10 @@ from cody_core.services.repository_processor import ProcessorSettings, Repositor
 from cody_core.services.selection import RepositorySelector
 from cody_core.services.submission import JobSubmission
 from cody_core.services.tracking import PullRequestTracking
+
+if TYPE_CHECKING:  # imported where they are used, to keep the CLI's start-up short
+    from github import Github
+    from mypy_boto3_batch import BatchClient
 
 ARRAY_STRIDE = 8  # runs between the starting points of two workers of an array job
 
@@ -44,7 +60,7 @@ def array_offset() -> int:
 
 
 # boto3 costs a quarter of a second to import: only the commands that use AWS pay for it.
-def _dynamodb_store(settings: Settings):
+def _dynamodb_store(settings: Settings) -> JobStore:
     from cody_adapters.aws.dynamodb_store import DynamoDbJobStore, dynamodb_client
 
     client = dynamodb_client(settings.dynamodb_endpoint_url, settings.dynamodb_region)
@@ -56,7 +72,7 @@ def _dynamodb_store(settings: Settings):
     )
 
 
-def _github(settings: Settings):
+def _github(settings: Settings) -> Github:
     from cody_adapters.github.pull_requests import github_client
 
     return github_client(
@@ -67,7 +83,7 @@ def _github(settings: Settings):
     )
 
 
-def _github_pull_requests(settings: Settings):
+def _github_pull_requests(settings: Settings) -> PullRequestForge | None:
     if settings.github_token_value is None:
         return None
     from cody_adapters.github.lifecycle import GitHubForge
@@ -75,7 +91,7 @@ def _github_pull_requests(settings: Settings):
     return GitHubForge(_github(settings))
 
 
-def _github_repository_finder(settings: Settings):
+def _github_repository_finder(settings: Settings) -> RepositoryFinder | None:
     if settings.github_token_value is None:
         return None
     from cody_adapters.github.repositories import GitHubRepositoryFinder
@@ -83,7 +99,7 @@ def _github_repository_finder(settings: Settings):
     return GitHubRepositoryFinder(_github(settings))
 
 
-def _claude_assistant(settings: Settings, secrets: tuple[str, ...]):
+def _claude_assistant(settings: Settings, secrets: tuple[str, ...]) -> CodeAssistant:
     from cody_adapters.claude import ClaudeAssistant, claude_client
 
     key = settings.claude_api_key.get_secret_value() if settings.claude_api_key else None
@@ -105,7 +121,7 @@ def _claude_assistant(settings: Settings, secrets: tuple[str, ...]):
     )
 
 
-def _artifact_store(settings: Settings):
+def _artifact_store(settings: Settings) -> ArtifactStore:
     if not settings.cody_artifacts:
         return LocalArtifactStore(settings.cody_home / "artifacts")
     from cody_adapters.aws.s3_artifacts import S3ArtifactStore, parse_s3_url, s3_client
@@ -114,13 +130,13 @@ def _artifact_store(settings: Settings):
     return S3ArtifactStore(s3_client(settings.aws_region), bucket, prefix)
 
 
-def _batch_client(settings: Settings) -> Any:
+def _batch_client(settings: Settings) -> BatchClient:
     from cody_adapters.aws.batch import batch_client
 
     return batch_client(settings.aws_region)
 
 
-def _batch_submitter(settings: Settings, client: Any) -> Any:
+def _batch_submitter(settings: Settings, client: BatchClient) -> JobSubmitter:
     from cody_adapters.aws.batch import BatchSubmitter
 
     # The submitter says which settings are missing.
@@ -129,16 +145,18 @@ def _batch_submitter(settings: Settings, client: Any) -> Any:
     )
 
 
+# A provider's type argument, or its factory's return type, names the port: mypy then proves
+# the adapter behind it satisfies that protocol.
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
-    clock = providers.Singleton(SystemClock)
+    clock = providers.Singleton[Clock](SystemClock)
     allowlist = providers.Singleton(Allowlist.parse, settings.provided.allowed_repositories)
     secrets = providers.Callable(lambda s: s.secret_values(), settings)
 
     store = providers.Selector(
         settings.provided.cody_store,
-        sqlite=providers.Singleton(SqliteJobStore, settings.provided.database_path),
+        sqlite=providers.Singleton[JobStore](SqliteJobStore, settings.provided.database_path),
         dynamodb=providers.Singleton(_dynamodb_store, settings),
     )
     artifacts = providers.Singleton(_artifact_store, settings)
@@ -147,8 +165,10 @@ class Container(containers.DeclarativeContainer):
     sandbox = providers.Singleton(
         Sandbox, settings.provided.cody_sandbox, settings.provided.temp_dir
     )
-    runner = providers.Singleton(SubprocessCommandRunner, sandbox, secret_values=secrets)
-    workspace = providers.Singleton(
+    runner = providers.Singleton[CommandRunner](
+        SubprocessCommandRunner, sandbox, secret_values=secrets
+    )
+    workspace = providers.Singleton[GitWorkspace](
         GitCliWorkspace,
         settings.provided.temp_dir,
         author_name=settings.provided.git_author_name,
@@ -158,9 +178,9 @@ class Container(containers.DeclarativeContainer):
         secrets=secrets,
         sandbox=sandbox,
     )
-    pull_requests = providers.Singleton(
+    pull_requests = providers.Singleton[PullRequestForge](
         RoutingPullRequestHost,
-        local=providers.Singleton(
+        local=providers.Singleton[PullRequestForge](
             LocalPullRequestHost,
             providers.Callable(lambda s: s.cody_home / "pulls", settings),
             author_name=settings.provided.git_author_name,
@@ -172,14 +192,14 @@ class Container(containers.DeclarativeContainer):
     assistant_kind = providers.Object("command")
     assistant = providers.Selector(
         assistant_kind,
-        command=providers.Singleton(CommandAssistant, runner),
+        command=providers.Singleton[CodeAssistant](CommandAssistant, runner),
         # One per process: its token budget is shared by every worker thread.
         claude=providers.Singleton(_claude_assistant, settings, secrets),
     )
 
     # Checked at run always, and at create too when the job can only run on this machine: a
     # job in DynamoDB may be made on a laptop and run by containers that hold the secrets.
-    host_preflight = providers.Singleton(
+    host_preflight = providers.Singleton[Preflight](
         HostPreflight,
         settings.provided.temp_dir,
         github_token=providers.Callable(lambda s: s.github_token_value is not None, settings),
@@ -190,7 +210,7 @@ class Container(containers.DeclarativeContainer):
     create_preflight = providers.Selector(
         settings.provided.cody_store,
         sqlite=host_preflight,
-        dynamodb=providers.Singleton(NoPreflight),
+        dynamodb=providers.Singleton[Preflight](NoPreflight),
     )
 
     jobs = providers.Factory(

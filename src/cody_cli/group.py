@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
@@ -60,4 +60,8 @@ class PlainCommand(TyperCommand):
                 name = param.metavar or (param.name or "").upper()
                 shown = name if param.required else f"[{name}]"
                 param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
-                param._usage_display_name = lambda shown=shown: shown  # type: ignore[method-assign]
+                param._usage_display_name = _constant(shown)  # type: ignore[method-assign]
+
+
+def _constant(text: str) -> Callable[[], str]:
+    return lambda: text

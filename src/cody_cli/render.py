@@ -156,6 +156,7 @@ def conversation(entries: Iterable[dict[str, Any]]) -> None:
 
 def _block_text(block: dict[str, Any], limit: int = 2_000) -> str:
     kind = block.get("type")
+    text: str
     if kind == "text":
         text = block.get("text", "")
     elif kind == "tool_use":

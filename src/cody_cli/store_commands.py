@@ -9,7 +9,7 @@ import typer
 from cody_cli import help_text
 from cody_cli.errors import EXIT_FAILED, cli_errors
 from cody_cli.group import PlainCommand
-from cody_cli.job_commands import container
+from cody_cli.root import container
 
 app = typer.Typer(help="Prepare the job store.", no_args_is_help=True, rich_markup_mode=None)
 STORE_INIT = (*help_text.STORE, "DYNAMODB_REGION", "AWS_ENDPOINT_URL_DYNAMODB")

@@ -226,9 +226,12 @@ class RunError(Record):
     transient: bool = False
 
 
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
 class LogEntry(Record):
     timestamp: Timestamp
-    level: Literal["debug", "info", "warning", "error"] = "info"
+    level: LogLevel = "info"
     message: Annotated[str, _bounded(MAX_MESSAGE_BYTES)]
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
-from cody_adapters.aws.clients import aws_client, error_code, http_status, no_credentials
+from cody_adapters.aws.clients import error_code, http_status, no_credentials, retrying
 from cody_core.errors import CodyError, InputError, TransientError
+
+if TYPE_CHECKING:  # the stubs are a development dependency
+    from mypy_boto3_batch import BatchClient
 
 MAX_WORKERS = 10_000  # the largest array job Batch accepts
 _NAME_LENGTH = 128
@@ -32,9 +36,9 @@ RETRY_STRATEGY: dict[str, Any] = {
 }
 
 
-def batch_client(region: str | None) -> Any:
+def batch_client(region: str | None) -> BatchClient:
     """A Batch client whose standard retry mode absorbs throttling and 5xx answers."""
-    return aws_client("batch", region)
+    return boto3.client("batch", region_name=region, config=retrying())
 
 
 def batch_job_name(job_id: str) -> str:
@@ -45,7 +49,7 @@ def batch_job_name(job_id: str) -> str:
 class BatchSubmitter:
     """Submits `cody job run JOB_ID MAX_REPOS` to a job queue: one container per worker."""
 
-    def __init__(self, client: Any, job_queue: str, job_definition: str) -> None:
+    def __init__(self, client: BatchClient, job_queue: str, job_definition: str) -> None:
         if not job_queue or not job_definition:
             raise InputError(
                 "submitting to AWS Batch needs BATCH_JOB_QUEUE and BATCH_JOB_DEFINITION"
@@ -81,7 +85,7 @@ class BatchSubmitter:
             ) from error
 
 
-def job_parameters(client: Any, batch_job_id: str) -> dict[str, str]:
+def job_parameters(client: BatchClient, batch_job_id: str) -> dict[str, str]:
     """The parameters of an AWS Batch job (DescribeJobs): what a container reads of its own job.
 
     A child of an array job (`<id>:<index>`) that Batch does not describe has its parent's.

@@ -6,17 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, NoCredentialsError
 
 from cody_core.errors import CodyError, InputError, TransientError
 
 
-def aws_client(service: str, region: str | None, endpoint_url: str | None = None, **config: Any):
-    """A client whose standard retry mode absorbs throttling and 5xx answers (8 attempts)."""
-    retries = Config(retries={"mode": "standard", "max_attempts": 8}, **config)
-    return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=retries)
+def retrying(**config: Any) -> Config:
+    """A client's configuration whose standard retry mode absorbs throttling and 5xx answers
+    (8 attempts)."""
+    return Config(retries={"mode": "standard", "max_attempts": 8}, **config)
 
 
 def error_code(error: ClientError) -> str:

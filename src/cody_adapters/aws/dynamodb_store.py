@@ -8,11 +8,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 from botocore.exceptions import ClientError
 
-from cody_adapters.aws.clients import aws_client, error_code, reaching
+from cody_adapters.aws.clients import error_code, reaching, retrying
 from cody_adapters.aws.dynamodb_calls import BATCH, TableCalls
 from cody_adapters.aws.dynamodb_items import (
     Expression,
@@ -36,6 +37,9 @@ from cody_core.models import (
 from cody_core.models import format_timestamp as _ts
 from cody_core.ports import Clock
 
+if TYPE_CHECKING:  # the stubs are a development dependency
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -44,9 +48,10 @@ _COUNTERS = ("attempt", "version")  # a claim adds one to each
 _MAX_PARTITION_KEY, _MAX_SORT_KEY = 2048, 1024  # DynamoDB's limits, in UTF-8 bytes
 
 
-def dynamodb_client(endpoint_url: str | None, region: str | None) -> Any:
+def dynamodb_client(endpoint_url: str | None, region: str | None) -> DynamoDBClient:
     """A low-level client whose standard retry mode absorbs throttling and 5xx answers."""
-    return aws_client("dynamodb", region, endpoint_url, connect_timeout=5, read_timeout=30)
+    config = retrying(connect_timeout=5, read_timeout=30)
+    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
 class DynamoDbJobStore:
@@ -55,7 +60,7 @@ class DynamoDbJobStore:
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         table_prefix: str,
         sleep: Callable[[float], None] = time.sleep,
         *,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
+import boto3
 from botocore.exceptions import (
     BotoCoreError,
     ChecksumError,
@@ -17,9 +18,12 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from cody_adapters.aws.clients import aws_client, error_code, http_status, no_credentials
+from cody_adapters.aws.clients import error_code, http_status, no_credentials, retrying
 from cody_adapters.shared.artifact_keys import artifact_key
 from cody_core.errors import CodyError, InputError, NotAllowedError, NotFoundError, TransientError
+
+if TYPE_CHECKING:  # the stubs are a development dependency
+    from mypy_boto3_s3 import S3Client
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
@@ -33,9 +37,9 @@ _TRANSIENT_CODES = {
 _TRANSPORT_ERRORS = (ConnectionError, HTTPClientError, IncompleteReadError, ChecksumError)
 
 
-def s3_client(region: str | None, endpoint_url: str | None = None) -> Any:
+def s3_client(region: str | None, endpoint_url: str | None = None) -> S3Client:
     """An S3 client with standard retries; with no endpoint_url, AWS_ENDPOINT_URL_S3 applies."""
-    return aws_client("s3", region, endpoint_url)
+    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=retrying())
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -43,6 +47,7 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     scheme, separator, rest = url.partition("://")
     bucket, _, prefix = rest.partition("/")
     prefix = prefix.rstrip("/")
+    problem: str | None
     if scheme.lower() != "s3" or not separator:
         problem = "it does not start with s3://"
     else:
@@ -55,7 +60,7 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 class S3ArtifactStore:
     """Objects keyed `<prefix>/<job>/<repository slug>/<kind>-<content hash>`, each written once."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "") -> None:
         prefix = prefix.strip("/")
         if problem := _location_problem(bucket, prefix):
             raise InputError(f"artifact location s3://{bucket}/{prefix} is invalid: {problem}")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pydantic
 from anthropic.lib.tools import BetaAsyncBuiltinFunctionTool, BetaAsyncFunctionTool, ToolError
 from anthropic.types.beta import BetaToolParam
+from anthropic.types.beta.beta_tool_param import InputSchemaTyped
 
 from cody_core.policies.secrets import redact
 
@@ -63,10 +64,11 @@ class GuardedTool(BetaAsyncBuiltinFunctionTool):
         return f"{name}: {type(exc).__name__}: {exc}"
 
     def _fields(self) -> str:
-        schema = self._tool.input_schema
-        required = set(schema.get("required", ()))
+        # The SDK makes it from the function's signature: a JSON schema of an object.
+        schema = cast(InputSchemaTyped, self._tool.input_schema)
+        required = set(schema.get("required") or ())
         fields = [
             f"{field}{'' if field in required else ' (optional)'}"
-            for field in schema.get("properties", {})
+            for field in schema.get("properties") or {}
         ]
         return "it takes " + ", ".join(fields)

@@ -45,7 +45,7 @@ class Session:
         self,
         request: AssistantRequest,
         settings: SessionSettings,
-        tools: list[BetaAsyncBuiltinFunctionTool],
+        tools: Sequence[BetaAsyncBuiltinFunctionTool],
         budget: TokenBudget,
         secrets: Sequence[str],
     ) -> None:
@@ -110,7 +110,8 @@ class Session:
             return None
         if self._stopped_by_limit():
             return None
-        runner = client.beta.messages.tool_runner(**self._params(remaining_turns))
+        # The SDK's Bedrock client borrows the first-party method, whose `self` then mismatches.
+        runner = client.beta.messages.tool_runner(**self._params(remaining_turns))  # type: ignore[misc]
         last: BetaMessage | None = None
         try:
             async for stream in runner:

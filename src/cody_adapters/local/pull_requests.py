@@ -220,9 +220,10 @@ def _json(record: dict[str, Any]) -> bytes:
 
 def _read(path: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    return record
 
 
 def _pull_request(record: dict[str, Any]) -> PullRequest:

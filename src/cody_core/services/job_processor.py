@@ -284,7 +284,7 @@ class JobProcessor:
 
 
 def _settled(
-    in_flight: set[Future[RepositoryRun]], slots: threading.Semaphore, future: Future
+    in_flight: set[Future[RepositoryRun]], slots: threading.Semaphore, future: Future[RepositoryRun]
 ) -> None:
     if future.exception() is None:  # a failed one stays, for the pass to raise its error
         in_flight.discard(future)

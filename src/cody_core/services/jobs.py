@@ -21,6 +21,8 @@ from cody_core.ports import ArtifactStore, Clock, JobStore, Preflight
 from cody_core.services.endings import cancel_pending, record_counts
 from cody_core.services.preflight import NoPreflight, check_job
 
+Conversation = list[dict[str, Any]]  # the messages as the model's API has them
+
 
 def parse_references(raw: Iterable[str]) -> list[RepositoryRef]:
     """Normalise every reference and drop duplicates, keeping the first spelling's position.
@@ -177,14 +179,15 @@ class JobService:
                     self.artifact(run.diff_ref).decode("utf-8", "surrogateescape"),
                 )
 
-    def conversation(self, job_id: str, repository: str) -> list[dict[str, Any]]:
+    def conversation(self, job_id: str, repository: str) -> Conversation:
         """The assistant's whole conversation with the model for one repository."""
         run = self.run_for(job_id, repository)
         if run.conversation_ref is None:
             raise InputError(
                 f"{run.repository_name} has no conversation: only the claude assistant records one"
             )
-        return json.loads(self.artifact(run.conversation_ref))
+        conversation: Conversation = json.loads(self.artifact(run.conversation_ref))
+        return conversation
 
     def artifact(self, ref: str) -> bytes:
         try:

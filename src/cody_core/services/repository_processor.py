@@ -22,6 +22,7 @@ from cody_core.models import (
     ClaudeConversation,
     Job,
     LogEntry,
+    LogLevel,
     RepositoryRun,
     RunError,
     RunStatus,
@@ -328,7 +329,9 @@ class _Attempt:
             {"thread_id": ref, "messages": messages, "token_usage": result.token_usage}
         )
 
-    def save(self, log_message: str | None = None, level: str = "info", **changes: Any) -> None:
+    def save(
+        self, log_message: str | None = None, level: LogLevel = "info", **changes: Any
+    ) -> None:
         if self.current.sandbox is None:  # every run that started says what confined it
             changes.setdefault("sandbox", self.p.runner.sandbox)
         run = self.current.evolve(**changes)

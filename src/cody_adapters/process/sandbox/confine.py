@@ -14,7 +14,8 @@ A set-up failure is written to STATUS_FD (close-on-exec, so an exec'd command cl
 unwritten) and the shim exits 125: the runner then refuses the run instead of running it.
 """
 
-import _signal  # not `signal`: its enums would double the shim's start-up
+# Not `signal`: its enums would double the shim's start-up. Typeshed has no stub for `_signal`.
+import _signal  # type: ignore[import-not-found]
 import ctypes
 import os
 import struct

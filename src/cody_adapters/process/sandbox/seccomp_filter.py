@@ -33,7 +33,7 @@ def program(network: bool) -> bytes:
     """The BPF program: the calls above fail with EPERM, and so does a socket of any family but
     AF_UNIX (with `network`: also IPv4, IPv6 and netlink, which name resolution uses)."""
     try:
-        import pyseccomp as seccomp
+        import pyseccomp as seccomp  # type: ignore[import-untyped]  # it ships no types
     except (ImportError, OSError, RuntimeError) as exc:  # no libseccomp.so on this machine
         raise SeccompUnavailable(f"libseccomp is not available: {exc}") from exc
     denied = seccomp.ERRNO(errno.EPERM)
