@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -28,6 +29,8 @@ from cody_core.models import (
 from cody_core.ports import Clock
 
 R = TypeVar("R", bound=Record)
+
+_BUSY_RETRY_SECONDS = 0.01
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -101,15 +104,21 @@ class SqliteJobStore:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._prepared = False
+        self._prepare_lock = threading.Lock()
 
     def prepare(self) -> None:
         """Create CODY_HOME and the tables if they are missing; every write does it first."""
         if self._prepared:
             return
-        make_home(self._path.parent)
-        with self._translated():
-            self._connection().executescript(_SCHEMA)
-        self._prepared = True
+        # One thread at a time: threads that switch a new file to WAL and create its tables
+        # together get "database is locked" at once, without waiting out busy_timeout.
+        with self._prepare_lock:
+            if self._prepared:
+                return
+            make_home(self._path.parent)
+            with self._translated():
+                self._connection().executescript(_SCHEMA)
+            self._prepared = True
 
     def close(self) -> None:
         """Close every thread's connection; the store is unusable afterwards."""
@@ -294,13 +303,7 @@ class SqliteJobStore:
         # IMMEDIATE takes the write lock before reading, so read-check-write cannot interleave.
         with self._translated():
             connection = self._connection()
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if not busy(exc):
-                    raise
-                # Busy past busy_timeout: worth another attempt.
-                raise TransientError(f"the SQLite store is busy: {exc}", kind="throttled") from exc
+            self._execute_when_free(connection, "BEGIN IMMEDIATE")
             try:
                 yield connection
             except BaseException:
@@ -308,6 +311,22 @@ class SqliteJobStore:
                     connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+
+    def _execute_when_free(self, connection: sqlite3.Connection, statement: str) -> None:
+        # While another process switches a new file to WAL, BEGIN and the switch itself answer
+        # "locked" at once, without waiting on the busy handler: retried until busy_timeout.
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                connection.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if not busy(exc):
+                    raise
+                if time.monotonic() >= deadline:  # worth another attempt later
+                    message = f"the SQLite store is busy: {exc}"
+                    raise TransientError(message, kind="throttled") from exc
+                time.sleep(_BUSY_RETRY_SECONDS)
 
     def _translated(self) -> AbstractContextManager[None]:
         return translated(self._path)
@@ -322,7 +341,7 @@ class SqliteJobStore:
                 isolation_level=None,
                 check_same_thread=False,
             )
-            connection.execute("PRAGMA journal_mode = WAL")
+            self._execute_when_free(connection, "PRAGMA journal_mode = WAL")
             # WAL with NORMAL survives a crash of the process; only a power loss can undo the
             # last commits, and leases make that safe to redo.
             connection.execute("PRAGMA synchronous = NORMAL")
