@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -73,16 +75,8 @@ class BatchSubmitter:
         }
         if workers > 1:
             request["arrayProperties"] = {"size": workers}
-        try:
+        with _calling("submitting", job_id):
             return self._client.submit_job(**request)["jobId"]
-        except ClientError as error:
-            raise _translate(error, job_id) from error
-        except NoCredentialsError as error:
-            raise no_credentials("AWS Batch") from error
-        except (ConnectionError, HTTPClientError) as error:
-            raise TransientError(
-                f"AWS Batch unreachable submitting job {job_id}: {error}"
-            ) from error
 
 
 def job_parameters(client: BatchClient, batch_job_id: str) -> dict[str, str]:
@@ -94,22 +88,27 @@ def job_parameters(client: BatchClient, batch_job_id: str) -> dict[str, str]:
     if ":" in batch_job_id:
         candidates.append(batch_job_id.split(":", 1)[0])
     for candidate in candidates:
-        try:
+        with _calling("describing", batch_job_id):
             jobs = client.describe_jobs(jobs=[candidate]).get("jobs", [])
-        except ClientError as error:
-            raise _translate(error, batch_job_id, "describing") from error
-        except NoCredentialsError as error:
-            raise no_credentials("AWS Batch") from error
-        except (ConnectionError, HTTPClientError) as error:
-            raise TransientError(
-                f"AWS Batch unreachable describing {batch_job_id}: {error}"
-            ) from error
         if jobs:
             return {str(k): str(v) for k, v in (jobs[0].get("parameters") or {}).items()}
     raise InputError(f"AWS Batch has no job {batch_job_id}: check AWS_BATCH_JOB_ID and AWS_REGION")
 
 
-def _translate(error: ClientError, job_id: str, doing: str = "submitting") -> CodyError:
+@contextmanager
+def _calling(doing: str, job_id: str) -> Iterator[None]:
+    """A Batch call's failures as CodyErrors that say what was being done to which job."""
+    try:
+        yield
+    except ClientError as error:
+        raise _translate(error, job_id, doing) from error
+    except NoCredentialsError as error:
+        raise no_credentials("AWS Batch") from error
+    except (ConnectionError, HTTPClientError) as error:
+        raise TransientError(f"AWS Batch unreachable {doing} job {job_id}: {error}") from error
+
+
+def _translate(error: ClientError, job_id: str, doing: str) -> CodyError:
     code, status = error_code(error), http_status(error)
     message = f"AWS Batch refused {doing} job {job_id}: {error}"
     if code in _THROTTLING or status == 429:
