@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,10 @@ def reaped(workers: list[subprocess.Popen[str]]) -> Iterator[list[subprocess.Pop
                 worker.communicate(timeout=20)
             except subprocess.TimeoutExpired:
                 worker.kill()
-                worker.communicate()
+                # A child of the worker may hold its pipes open past its death: never wait on
+                # that forever, as the test's own timeout has no say in a `finally`.
+                with suppress(subprocess.TimeoutExpired):
+                    worker.communicate(timeout=10)
 
 
 def log_events(stderr: str) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ import pytest
 from cli_support import cody, create, pull_request_files, runs_of
 from cody_adapters.local.sample_forge import make_bare_repo
 from forge import git
+from worker_support import reaped
 
 COUNT, KILL_AFTER = 20, 7
 
@@ -52,20 +53,22 @@ def test_a_killed_merge_on_github_then_a_second_merges_each_exactly_once(fleet):
     for repository in repositories:
         fleet.green(repository)
     reached, dead = threading.Event(), threading.Event()
+    merged: list[str] = []
 
     def after_each_merge(repository, pull) -> None:
-        if len(fleet.fake.requests("PUT")) == KILL_AFTER - 1:  # this is the KILL_AFTER-th
+        merged.append(f"{repository.owner}/{repository.name}")
+        if len(merged) == KILL_AFTER:
             reached.set()
             dead.wait(30)  # GitHub merged it; the answer leaves only once the worker is dead
 
     fleet.fake.on_merge.append(after_each_merge)
-    worker = start_merge(job_id)
-    try:
-        assert reached.wait(120), worker.communicate(timeout=10)
-        worker.send_signal(signal.SIGKILL)
-        assert worker.wait(10) == -signal.SIGKILL
-    finally:
-        dead.set()
+    with reaped([start_merge(job_id)]) as (worker,):
+        try:
+            assert reached.wait(120), f"{len(merged)} merged, the worker {worker.poll()}"
+            worker.send_signal(signal.SIGKILL)
+            assert worker.wait(10) == -signal.SIGKILL
+        finally:
+            dead.set()
     fleet.fake.on_merge.clear()
 
     final = cody("job", "merge", job_id)
@@ -96,12 +99,12 @@ def test_a_killed_merge_on_local_repositories_then_a_second_merges_each_exactly_
     for repo in repos:  # the base moves on, so that each merge is a commit of its own
         git("branch", "-f", "main", "main", cwd=Path(repo))
 
-    worker = start_merge(job_id, "--no-require-checks", "--method", "squash")
-    deadline = time.monotonic() + 120
-    while merged_records(env) < KILL_AFTER and time.monotonic() < deadline:
-        time.sleep(0.002)
-    worker.send_signal(signal.SIGKILL)  # somewhere in the next merge, or between two
-    assert worker.wait(10) == -signal.SIGKILL
+    with reaped([start_merge(job_id, "--no-require-checks", "--method", "squash")]) as (worker,):
+        deadline = time.monotonic() + 120
+        while merged_records(env) < KILL_AFTER and time.monotonic() < deadline:
+            time.sleep(0.002)
+        worker.send_signal(signal.SIGKILL)  # somewhere in the next merge, or between two
+        assert worker.wait(10) == -signal.SIGKILL
     done = merged_records(env)
     assert KILL_AFTER <= done < COUNT
 
@@ -132,14 +135,14 @@ def test_a_merge_stopped_by_sigterm_ends_between_pull_requests_exits_3_and_resum
             go_on.wait(30)
 
     fleet.fake.on_merge.append(hold_the_first_answer)
-    worker = start_merge(job_id)
-    try:
-        assert reached.wait(120), worker.communicate(timeout=10)
-        worker.send_signal(signal.SIGTERM)
-        time.sleep(0.2)  # the signal is in before the answer arrives
-    finally:
-        go_on.set()
-    output, _ = worker.communicate(timeout=60)
+    with reaped([start_merge(job_id)]) as (worker,):
+        try:
+            assert reached.wait(120), f"nothing merged, the worker {worker.poll()}"
+            worker.send_signal(signal.SIGTERM)
+            time.sleep(0.2)  # the signal is in before the answer arrives
+        finally:
+            go_on.set()
+        output, _ = worker.communicate(timeout=60)
 
     assert worker.returncode == 3, output
     assert sum(fleet.merges(r) == [200] for r in repositories) == 1
