@@ -81,6 +81,9 @@ def pull_requests_json(job_id: str, tracked: list[Tracked], summary: dict[str, i
 def pull_requests_table(job_id: str, tracked: list[Tracked], summary: dict[str, int]) -> None:
     """A row per pull request; state, checks, review and mergeable only as wide as their
     longest value, so that the repository and its pull request get the rest of the line."""
+    if not tracked:
+        print(f"pull requests of {job_id}\n{counts_line(summary, 'pull request')}")
+        return
     cells = [_cells(t) for t in tracked]
     headers = ("state", "checks", "review", "mergeable")
     widths = [max(len(row[i]) for row in [headers, *cells]) for i in range(len(headers))]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from cody_cli.job_commands import JobId
 from cody_cli.job_commands import app as job_app
 from cody_cli.options import Json
 from cody_cli.root import container
+from cody_cli.signals import stop_on_signals
 
 if TYPE_CHECKING:
     from cody_core.services.pull_request_actions import Outcome
@@ -40,18 +40,11 @@ class Method(StrEnum):
 
 
 @contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
+def _stop_between_pull_requests() -> Iterator[threading.Event]:
     """SIGTERM and SIGINT stop the action between two pull requests."""
     stop = threading.Event()
-    previous = {
-        sig: signal.signal(sig, lambda signum, frame: stop.set())
-        for sig in (signal.SIGTERM, signal.SIGINT)
-    }
-    try:
+    with stop_on_signals(stop.set):
         yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @job_app.command(
@@ -69,7 +62,7 @@ def pull_requests(job_id: JobId, json: Json = False) -> None:
     """
     from cody_core.services.tracking import summary
 
-    with _stop_on_signals() as stop:
+    with _stop_between_pull_requests() as stop:
         tracked = list(container.tracking().refresh(job_id, should_stop=stop.is_set))
     counts = summary(tracked)
     if json:
@@ -137,7 +130,7 @@ def merge(
     from cody_core.services.pull_request_actions import MergeOptions
 
     options = MergeOptions(method.value, require_checks, require_approval, delete_branch)
-    with _stop_on_signals() as stop:
+    with _stop_between_pull_requests() as stop:
         outcomes = container.pull_request_actions().merge(job_id, options, dry_run, stop.is_set)
         _report(outcomes, stop, json)
 
@@ -166,7 +159,7 @@ def close(
     Exits 0 when every pull request was closed or reported with its reason, 1 when an action
     failed, 2 on bad input and 3 when interrupted (running it again resumes).
     """
-    with _stop_on_signals() as stop:
+    with _stop_between_pull_requests() as stop:
         actions = container.pull_request_actions()
         _report(actions.close(job_id, comment, delete_branch, dry_run, stop.is_set), stop, json)
 
@@ -192,6 +185,6 @@ def comment_command(
     was handled or reported with its reason, 1 when an action failed, 2 on bad input and 3
     when interrupted (running it again resumes).
     """
-    with _stop_on_signals() as stop:
+    with _stop_between_pull_requests() as stop:
         actions = container.pull_request_actions()
         _report(actions.comment(job_id, text, dry_run, stop.is_set), stop, json)

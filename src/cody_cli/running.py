@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
@@ -15,6 +12,7 @@ from cody_cli.errors import EXIT_INTERRUPTED, EXIT_UNFINISHED
 from cody_cli.options import LogFormat
 from cody_cli.progress import progress_for
 from cody_cli.root import container
+from cody_cli.signals import stop_on_signals
 
 if TYPE_CHECKING:
     from cody_core.services.job_processor import RunOutcome
@@ -45,7 +43,7 @@ def run_job(
     container.assistant_kind.override(job.assistant)
     with progress_for(job, log_format) as hooks:
         processor = container.processor(on_run_done=hooks.run_done, on_planned=hooks.planned)
-        with _stop_on_signals(processor.stop) as interrupted:
+        with stop_on_signals(processor.stop) as interrupted:
             outcome = processor.run(job_id, max_repositories=limit, concurrency=concurrency)
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
@@ -72,19 +70,3 @@ def closing_line(outcome: RunOutcome) -> str:
     if job.failed_count:
         line += f"; see why with `cody job status {job.job_id}`"
     return line
-
-
-@contextmanager
-def _stop_on_signals(stop: Callable[[], None]) -> Iterator[list[int]]:
-    interrupted: list[int] = []
-
-    def handler(signum: int, frame: object) -> None:
-        interrupted.append(signum)
-        stop()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield interrupted
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

@@ -156,3 +156,12 @@ def test_the_pull_request_fields_live_on_the_dynamodb_run_items_in_camel_case(
     assert (item["checks"], item["reviewDecision"]) == ({"S": "none"}, {"S": "none"})
     assert len(item["commentsPosted"]["L"]) == 1 and item["pushedSha"] == item["commitSha"]
     assert {run["pullRequestState"] for run in runs_of(job_id).values()} == {"merged"}
+
+
+def test_prs_of_a_job_that_opened_none_says_so_without_an_empty_table(tmp_path, env):
+    job_id = create(forge(tmp_path, 2, changed=0))  # nothing to change: no pull request
+    cody("job", "run", job_id, "0")
+
+    shown = cody("job", "prs", job_id)
+
+    assert shown.stdout.splitlines() == [f"pull requests of {job_id}", "no pull requests"]
