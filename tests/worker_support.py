@@ -98,7 +98,7 @@ def reaped(workers: list[subprocess.Popen[str]]) -> Iterator[list[subprocess.Pop
             except subprocess.TimeoutExpired:
                 worker.kill()
                 # A child of the worker may hold its pipes open past its death: never wait on
-                # that forever, as the test's own timeout has no say in a `finally`.
+                # that forever.
                 with suppress(subprocess.TimeoutExpired):
                     worker.communicate(timeout=10)
 

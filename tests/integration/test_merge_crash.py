@@ -53,10 +53,10 @@ def test_a_killed_merge_on_github_then_a_second_merges_each_exactly_once(fleet):
     for repository in repositories:
         fleet.green(repository)
     reached, dead = threading.Event(), threading.Event()
-    merged: list[str] = []
+    merged = []
 
     def after_each_merge(repository, pull) -> None:
-        merged.append(f"{repository.owner}/{repository.name}")
+        merged.append(pull)
         if len(merged) == KILL_AFTER:
             reached.set()
             dead.wait(30)  # GitHub merged it; the answer leaves only once the worker is dead
